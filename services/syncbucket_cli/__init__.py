@@ -1,0 +1,1 @@
+"""The ``syncbucket`` command line: administration, serving and (later) runs."""

@@ -1,0 +1,34 @@
+"""Composition of the ``syncbucket`` command: each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from syncbucket.config import ConfigError
+from syncbucket_cli import clients_cmd, db_cmd, firms_cmd, serve_cmd
+from syncbucket.crypto import generate_secret_key
+
+app = typer.Typer(
+    name="syncbucket",
+    help="Synchronise TRACES and IT-portal data for all of a firm's clients in one run.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(firms_cmd.app, name="firms")
+app.add_typer(clients_cmd.app, name="clients")
+app.add_typer(serve_cmd.app, name="serve")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new random value for SYNCBUCKET_SECRET_KEY."""
+    typer.echo(generate_secret_key())
+
+
+def run() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None

@@ -1,0 +1,109 @@
+"""Settings: one pydantic-settings class read from ``SYNCBUCKET_*`` environment variables.
+
+A bad value is refused at start-up with the variable's name and what was expected
+(:class:`ConfigError`), never with a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SYNCBUCKET_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=None, extra="ignore", frozen=True
+    )
+
+    database_url: str = "sqlite:///syncbucket.db"
+    broker_url: str | None = Field(default=None, description="amqp://...; unset = stub broker")
+    redis_url: str | None = Field(default=None, description="redis://...; unset = in-process")
+    secret_key: SecretStr | None = Field(
+        default=None, description="credential encryption key, at least 32 characters"
+    )
+
+    traces_base_url: str = "http://127.0.0.1:8090/traces"
+    itportal_base_url: str = "http://127.0.0.1:8090/itportal"
+    # Unpublished limits; tools that survive on these portals pace themselves at a few
+    # requests per second, so the defaults are deliberately modest.
+    traces_rate_per_second: float = Field(default=5.0, gt=0)
+    traces_burst: int = Field(default=10, ge=1)
+    itportal_rate_per_second: float = Field(default=5.0, gt=0)
+    itportal_burst: int = Field(default=10, ge=1)
+    portal_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    portal_read_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    api_port: int = Field(default=8080, ge=1, le=65535)
+    portal_sim_port: int = Field(default=8090, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "human"] = "json"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_has_scheme(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("expected an SQLAlchemy URL such as sqlite:///syncbucket.db")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_is_amqp(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("expected amqp://user:password@host:port/vhost")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value or None
+
+    @field_validator("traces_base_url", "itportal_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("expected at least 32 characters (try: syncbucket keygen)")
+        return value
+
+    def require_secret_key(self) -> str:
+        if self.secret_key is None:
+            raise ConfigError(
+                f"{ENV_PREFIX}SECRET_KEY is not set: it encrypts client credentials at rest. "
+                "Generate one with `syncbucket keygen` and export it."
+            )
+        return self.secret_key.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (``overrides`` win), translating errors."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        given = error.get("input")
+        shown = "" if "secret" in field else f" (got {given!r})"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{ENV_PREFIX}{field.upper()}: {message}{shown}")
+    return "invalid configuration: " + "; ".join(problems)

@@ -1,0 +1,1 @@
+"""Domain vocabulary: portals, modules, identifiers and the records they bring."""

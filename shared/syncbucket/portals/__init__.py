@@ -1,0 +1,1 @@
+"""Portal clients (TRACES, IT portal), their modules and the module registry."""

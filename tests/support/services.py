@@ -1,0 +1,93 @@
+"""Where the real services for integration tests come from (DESIGN §3.13).
+
+A URL in the environment wins; otherwise, with a Docker engine, testcontainers starts one;
+otherwise the test fails under CI=true and skips elsewhere, saying what to start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+
+ENV = {
+    "postgres": "SYNCBUCKET_TEST_POSTGRES_URL",
+    "rabbitmq": "SYNCBUCKET_TEST_AMQP_URL",
+    "redis": "SYNCBUCKET_TEST_REDIS_URL",
+}
+HINT = {
+    "postgres": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    "rabbitmq": "rabbitmq-server -detached",
+    "redis": "redis-server --daemonize yes --port 6379",
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(what: str, why: str) -> None:
+    message = f"{what} is not available ({why}); set {ENV[what]} or start it: {HINT[what]}"
+    if in_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def docker_engine_available() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+    except Exception:  # noqa: BLE001 - any failure means "no engine"
+        return False
+    return True
+
+
+@contextmanager
+def service_url(what: str, default_port: int) -> Iterator[str]:
+    url = os.environ.get(ENV[what])
+    if url:
+        if not reachable(url, default_port):
+            unavailable(what, f"nothing answers at {urlsplit(url).netloc}")
+        yield url
+        return
+    if docker_engine_available():
+        with _container(what) as started:
+            yield started
+        return
+    unavailable(what, f"{ENV[what]} is unset and no Docker engine runs")
+
+
+@contextmanager
+def _container(what: str) -> Iterator[str]:
+    if what == "postgres":
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver="psycopg") as pg:
+            yield pg.get_connection_url()
+    elif what == "rabbitmq":
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13-management") as mq:
+            params = mq.get_connection_params()
+            yield f"amqp://guest:guest@{params.host}:{params.port}/"
+    else:
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7-alpine") as rd:
+            yield f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
