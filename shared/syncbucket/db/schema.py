@@ -1,0 +1,28 @@
+"""The complete schema: importing this module registers every table on ``metadata``."""
+
+from __future__ import annotations
+
+from syncbucket.db.base import Base
+from syncbucket.db.clients import Client, ClientCredential
+from syncbucket.db.firms import ApiToken, Firm
+from syncbucket.db.items import Item
+from syncbucket.db.outbox import OutboxEvent
+from syncbucket.db.outcomes import Outcome
+from syncbucket.db.records_tables import RECORD_MODELS, RecordRow
+from syncbucket.db.runs import Run
+
+metadata = Base.metadata
+
+__all__ = [
+    "RECORD_MODELS",
+    "ApiToken",
+    "Client",
+    "ClientCredential",
+    "Firm",
+    "Item",
+    "OutboxEvent",
+    "Outcome",
+    "RecordRow",
+    "Run",
+    "metadata",
+]

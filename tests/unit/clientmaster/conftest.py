@@ -1,0 +1,9 @@
+from tests.support.db import (  # noqa: F401 - fixtures
+    cipher,
+    engine,
+    firm,
+    session,
+    session_factory,
+    sqlite_template,
+    sqlite_url,
+)
