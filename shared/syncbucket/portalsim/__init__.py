@@ -1,1 +1,5 @@
-"""A simulator of TRACES and the IT portal: real field names, deterministic data, faults on demand."""
+"""A simulator of TRACES and the IT portal: real field names, deterministic data, faults.
+
+Embed it with :func:`syncbucket.portalsim.server.start_simulator`; the wire contract is
+``docs/portal-simulator.md``.
+"""
