@@ -170,8 +170,9 @@ class LowerDeductionCertificate(Record):
     tds_rate: Decimal
     amount_limit: Decimal
     amount_consumed: Decimal
-    valid_from: date
-    valid_to: date
+    # None only for an "invalid" verdict: TRACES knows no such certificate.
+    valid_from: date | None
+    valid_to: date | None
     cancelled_on: date | None
     issued_on: date | None
     verdict: str  # valid | cancelled | expired | exhausted | invalid

@@ -34,6 +34,10 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     LOCKED = "locked"
     MISSING_CREDENTIALS = "missing_credentials"
+    # The portal kept rejecting the solved captcha: a solver problem, worth its own code.
+    CAPTCHA_REJECTED = "portal_captcha_rejected"
+    # The IT portal refused a session even with forceLogin (too many live sessions).
+    SESSION_CONFLICT = "portal_session_conflict"
 
 
 class PortalError(Exception):

@@ -1,0 +1,1 @@
+"""TRACES: its client (captcha, login, pre-auth) and one module part per file."""
