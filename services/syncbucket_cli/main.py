@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from syncbucket.config import ConfigError
-from syncbucket_cli import clients_cmd, db_cmd, firms_cmd, serve_cmd
 from syncbucket.crypto import generate_secret_key
+from syncbucket_cli import clients_cmd, db_cmd, firms_cmd, serve_cmd
 
 app = typer.Typer(
     name="syncbucket",

@@ -53,7 +53,7 @@ def docker_engine_available() -> bool:
         import docker  # type: ignore[import-untyped]
 
         docker.from_env().ping()
-    except Exception:  # noqa: BLE001 - any failure means "no engine"
+    except Exception:
         return False
     return True
 

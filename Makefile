@@ -1,0 +1,49 @@
+# SyncBucket developer entry points. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Integration tests talk to real services; these are the ones this machine runs.
+export SYNCBUCKET_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export SYNCBUCKET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export SYNCBUCKET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help venv lint typecheck test test-fast test-integration demo bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install SyncBucket with its dev tools
+
+lint: $(STAMP)  ## ruff (lint + format check) on everything
+	$(BIN)/ruff check shared services tests migrations
+	$(BIN)/ruff format --check shared services tests migrations
+
+typecheck: $(STAMP)  ## mypy strict on the library and the services
+	$(BIN)/mypy shared/syncbucket services
+
+test: lint typecheck  ## everything CI runs: lint, types, unit, integration, e2e
+	$(BIN)/pytest tests -q --ignore=tests/perf
+
+test-fast: $(STAMP)  ## unit tests only (no services needed), for the edit loop
+	$(BIN)/pytest tests/unit -q -m "not slow"
+
+test-integration: $(STAMP)  ## integration tier only (real PostgreSQL, RabbitMQ, Redis)
+	$(BIN)/pytest tests/integration -q
+
+demo: $(STAMP)  ## the whole thing embedded: SQLite, in-process simulator, demo clients
+	$(BIN)/syncbucket demo
+
+bench: $(STAMP)  ## benchmarks (tests/perf), machine-readable figures on stdout
+	$(BIN)/pytest tests/perf -q -s
+
+clean:  ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

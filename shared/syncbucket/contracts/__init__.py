@@ -1,0 +1,1 @@
+"""Wire contracts: work and outcome messages, CloudEvents. Small, versioned, credential-free."""
