@@ -6,7 +6,15 @@ import typer
 
 from syncbucket.config import ConfigError
 from syncbucket.crypto import generate_secret_key
-from syncbucket_cli import clients_cmd, db_cmd, firms_cmd, serve_cmd
+from syncbucket_cli import (
+    clients_cmd,
+    db_cmd,
+    demo_cmd,
+    firms_cmd,
+    run_cmd,
+    serve_cmd,
+    worker_cmd,
+)
 
 app = typer.Typer(
     name="syncbucket",
@@ -18,6 +26,9 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(firms_cmd.app, name="firms")
 app.add_typer(clients_cmd.app, name="clients")
 app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(run_cmd.app, name="run")
+app.add_typer(worker_cmd.app, name="worker")
+app.add_typer(demo_cmd.app, name="demo")
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import sys
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -33,3 +35,28 @@ def portal_sim(
     chosen = port if port is not None else settings.portal_sim_port
     typer.echo(f"portal simulator on http://{host}:{chosen} (TRACES /traces, IT portal /itportal)")
     serve(host=host, port=chosen, log_level=settings.log_level)
+
+
+def _exec_service(module: str, args: list[str]) -> NoReturn:
+    """Replace this process with the service's own entrypoint.
+
+    Services never import each other; exec keeps each one's composition root its own and
+    hands signals (Ctrl-C, SIGTERM) straight to it.
+    """
+    os.execv(sys.executable, [sys.executable, "-m", module, *args])  # noqa: S606 - fixed argv
+
+
+@app.command()
+def coordinator(
+    host: Annotated[str | None, typer.Option(help="Interface (default: API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: API_PORT, 8080).")] = None,
+) -> None:
+    """Serve the coordinator: HTTP API, fair dispatcher and reaper."""
+    args = [*(["--host", host] if host else []), *(["--port", str(port)] if port else [])]
+    _exec_service("syncbucket_coordinator", args)
+
+
+@app.command()
+def aggregator() -> None:
+    """Serve the results aggregator and the outbox relay."""
+    _exec_service("syncbucket_aggregator", [])

@@ -41,6 +41,27 @@ class Settings(BaseSettings):
     portal_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     portal_read_timeout_seconds: float = Field(default=60.0, gt=0)
 
+    # The dispatcher keeps at most this many items queued or running per portal: a few
+    # times the pool's capacity, so workers never idle and RabbitMQ never holds a huge
+    # backlog (DESIGN §3.5).
+    traces_dispatch_window: int = Field(default=48, ge=1)
+    itportal_dispatch_window: int = Field(default=48, ge=1)
+    dispatch_interval_seconds: float = Field(default=0.5, gt=0)
+    # Retries (DESIGN §3.10): transient failures only, exponential backoff with jitter.
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    retry_min_backoff_seconds: float = Field(default=2.0, gt=0)
+    retry_max_backoff_seconds: float = Field(default=120.0, gt=0)
+    maintenance_max_defer_seconds: float = Field(default=3600.0, gt=0)
+    item_time_limit_seconds: float = Field(default=300.0, gt=0)
+    # The reaper (DESIGN §3.2): items queued or running past these are re-released
+    # (at most max_item_releases times) and then failed as timed_out.
+    item_queued_timeout_seconds: float = Field(default=900.0, gt=0)
+    item_running_timeout_seconds: float = Field(default=900.0, gt=0)
+    reaper_interval_seconds: float = Field(default=15.0, gt=0)
+    max_item_releases: int = Field(default=2, ge=0)
+    aggregator_threads: int = Field(default=4, ge=1, le=64)
+
+    api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
     portal_sim_port: int = Field(default=8090, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -80,6 +101,10 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("expected at least 32 characters (try: syncbucket keygen)")
         return value
+
+    def dispatch_window(self, portal: str) -> int:
+        windows = {"traces": self.traces_dispatch_window, "itportal": self.itportal_dispatch_window}
+        return windows[portal]
 
     def require_secret_key(self) -> str:
         if self.secret_key is None:

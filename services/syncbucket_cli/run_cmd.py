@@ -1,0 +1,7 @@
+"""``syncbucket run ...``: start, watch, report, retry, cancel and list runs."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
