@@ -41,6 +41,8 @@ class Item(Base):
         str_enum(ItemStatus, "item_status"), default=ItemStatus.PENDING
     )
     attempts: Mapped[int] = _counter()
+    # Times the reaper sent this item back to pending (migration 0002).
+    releases: Mapped[int] = _counter()
     error_code: Mapped[str | None] = mapped_column(sa.String(64))
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     records_fetched: Mapped[int] = _counter()
