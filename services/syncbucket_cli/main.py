@@ -27,7 +27,7 @@ app.add_typer(firms_cmd.app, name="firms")
 app.add_typer(clients_cmd.app, name="clients")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(run_cmd.app, name="run")
-app.add_typer(worker_cmd.app, name="worker")
+app.command("worker")(worker_cmd.worker)
 app.add_typer(demo_cmd.app, name="demo")
 
 

@@ -1,0 +1,101 @@
+"""The outbox relay: unsent outbox rows -> CloudEvents on ``syncbucket.events`` (DESIGN §3.7).
+
+Each pass reads a batch of pending rows in one short transaction, publishes them one by
+one with publisher confirms *outside* any transaction (no row or SQLite write lock is held
+while waiting on RabbitMQ), then marks the confirmed ones sent in a second transaction.
+A crash or a failed publish between the two leaves rows unsent, so they go out again on
+the next pass with the same CloudEvents ``id``: at-least-once, consumers dedupe on ``id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from syncbucket.db.base import utcnow
+from syncbucket.db.session import SessionFactory, unit_of_work
+from syncbucket.messaging.publishers import EventPublisher
+from syncbucket.pipeline.events import cloud_event
+from syncbucket.pipeline.outbox import mark_sent, note_attempt, pending_events
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_SECONDS = 1.0
+DEFAULT_BATCH = 100
+
+Pending = tuple[int, str, dict[str, Any]]  # (outbox id, routing key, CloudEvent)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        publisher: EventPublisher,
+        *,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+        batch: int = DEFAULT_BATCH,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._interval = interval_seconds
+        self._batch = batch
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """One batch: publish what is pending, mark what was confirmed; returns that count."""
+        pending = self._read()
+        sent: list[int] = []
+        try:
+            for row_id, routing_key, event in pending:
+                self._publisher.publish(routing_key, event)
+                sent.append(row_id)
+        finally:
+            if sent:
+                with unit_of_work(self._sessions) as session:
+                    mark_sent(session, sent, self._clock())
+        if sent:
+            log.info("relayed %d event(s) to the events exchange", len(sent))
+        return len(sent)
+
+    def drain(self) -> int:
+        """Publish until nothing is pending (or a pass publishes less than a full batch)."""
+        total = 0
+        while True:
+            count = self.run_once()
+            total += count
+            if count < self._batch:
+                return total
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the outbox relay is already running")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _read(self) -> list[Pending]:
+        with unit_of_work(self._sessions) as session:
+            rows = pending_events(session, self._batch)
+            note_attempt(session, [row.id for row in rows])
+            return [(row.id, row.routing_key, cloud_event(row)) for row in rows]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+                self._publisher.keepalive()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying in %.1f s", self._interval)
+            self._stop.wait(self._interval)

@@ -1,0 +1,197 @@
+"""What the actors run: one attempt at a work item, or recording one outcome.
+
+Retries are implemented here, not by Dramatiq's ``Retries`` middleware: on a
+:class:`RetryDecision` the wrapper enqueues a *copy* of the work message with
+``delay=`` and explicit options ``syncbucket_attempt`` (the attempt number, advanced only
+when the decision counts as an attempt) and ``syncbucket_first_attempt_at``, then returns
+normally so the original is acknowledged. ``Retries`` would bump its ``retries`` counter on
+every redelivery, so a maintenance deferral would burn an attempt; and it cannot tell
+"defer 30 minutes for maintenance" from "back off 4 s". The enqueue is confirmed before
+the actor returns (RabbitMQ publisher confirms), so the chain is never lost; a crash in
+between only duplicates it, which the outcome's uniqueness absorbs.
+
+Whatever happens, a final outcome is sent: portal errors through the retry policy;
+``TimeLimitExceeded`` and any unexpected exception are retried like transient errors and,
+on the last attempt, become a failed outcome (``timed_out`` / ``internal_error``). Only
+when reporting itself fails (broker or database unreachable) does the exception escape,
+and then ``Retries`` runs the message again (same attempt number) after a backoff.
+
+A malformed message raises :class:`MalformedMessage`, which the actors list in ``throws``:
+Dramatiq logs it, does not retry it and dead-letters it (RabbitMQ ``<queue>.XQ``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+from dramatiq.common import q_name
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
+
+from syncbucket.contracts.messages import OutcomeMessage, WorkMessage
+from syncbucket.db.base import utcnow
+from syncbucket.db.session import SessionFactory, unit_of_work
+from syncbucket.logs import log_context
+from syncbucket.messaging.broker import portal_queue
+from syncbucket.messaging.envelopes import (
+    ATTEMPT_OPTION,
+    FIRST_ATTEMPT_OPTION,
+    MalformedMessage,
+    outcome_envelope,
+    parse_outcome,
+    parse_work,
+    work_envelope,
+)
+from syncbucket.pipeline.aggregator import apply_outcome
+from syncbucket.pipeline.retry_policy import INTERNAL_ERROR, TIMED_OUT, Failure, RetryDecision
+from syncbucket.pipeline.work import Attempt, WorkDeps, WorkResult, after_unexpected, process_work
+from syncbucket.portals.http import portal_name
+from syncbucket.portals.registry import part
+
+log = logging.getLogger(__name__)
+
+
+def current_delivery() -> tuple[str | None, Mapping[str, Any]]:
+    """The queue (canonical name) and options of the message being processed, if any."""
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return None, {}
+    return q_name(message.queue_name), message.options
+
+
+def attempt_from(options: Mapping[str, Any], now: datetime) -> Attempt:
+    """The attempt this delivery is, from our options (absent on the first delivery)."""
+    number = options.get(ATTEMPT_OPTION)
+    first = options.get(FIRST_ATTEMPT_OPTION)
+    return Attempt(
+        number=number if isinstance(number, int) and number >= 1 else 1,
+        first_started_at=(
+            datetime.fromtimestamp(first, UTC)
+            if isinstance(first, int | float) and first > 0
+            else now
+        ),
+    )
+
+
+def checked_work(kwargs: Mapping[str, Any], queue: str | None) -> WorkMessage:
+    """A WorkMessage for a module part that exists, on the queue of its portal."""
+    work = parse_work(kwargs)
+    try:
+        part(work.module, work.portal)
+    except (ValueError, LookupError) as exc:
+        raise MalformedMessage(f"item {work.item_id}: {exc}") from None
+    if queue is not None and queue != portal_queue(work.portal):
+        raise MalformedMessage(
+            f"item {work.item_id} is for {work.portal} but was sent to queue {queue}"
+        )
+    return work
+
+
+class WorkActor:
+    """The body of ``sync_<portal>_item``: one attempt, then deliver what it decided."""
+
+    def __init__(self, deps: WorkDeps, broker: dramatiq.Broker) -> None:
+        self._deps = deps
+        self._broker = broker
+
+    def __call__(self, kwargs: Mapping[str, Any]) -> None:
+        queue, options = current_delivery()
+        try:
+            work = checked_work(kwargs, queue)
+        except MalformedMessage as exc:
+            log.error("dropping a malformed work message (dead-lettered): %s", exc)
+            raise
+        attempt = attempt_from(options, self._deps.clock())
+        context = log_context(
+            run_id=work.run_id,
+            item_id=work.item_id,
+            portal=work.portal,
+            module=work.module,
+            attempt=attempt.number,
+        )
+        with context:
+            self._deliver(work, attempt, self._attempt(work, attempt))
+
+    def _attempt(self, work: WorkMessage, attempt: Attempt) -> WorkResult:
+        started = time.monotonic()
+        try:
+            return process_work(self._deps, work, attempt)
+        except TimeLimitExceeded:
+            limit = self._deps.settings.item_time_limit_seconds
+            failure = Failure(
+                TIMED_OUT,
+                f"fetching {work.module} from {portal_name(work.portal)} took longer than "
+                f"{limit:g} s",
+            )
+        except Exception:
+            log.exception("item %s: unexpected error on attempt %s", work.item_id, attempt.number)
+            failure = Failure(
+                INTERNAL_ERROR,
+                f"an unexpected error stopped the sync of {work.module} "
+                f"(item {work.item_id}); the worker log has the details",
+            )
+        return after_unexpected(self._deps, work, attempt, failure, started)
+
+    def _deliver(self, work: WorkMessage, attempt: Attempt, result: WorkResult) -> None:
+        if isinstance(result, OutcomeMessage):
+            self._broker.enqueue(outcome_envelope(result))
+            log.info(
+                "item %s %s after %s attempt(s)%s",
+                work.item_id,
+                result.status,
+                result.attempts,
+                f": {result.error_code}" if result.error_code else "",
+            )
+        elif isinstance(result, RetryDecision):
+            self._retry(work, attempt, result)
+        else:
+            log.info("item %s skipped: %s", work.item_id, result.reason)
+
+    def _retry(self, work: WorkMessage, attempt: Attempt, decision: RetryDecision) -> None:
+        number = attempt.number + 1 if decision.counts_as_attempt else attempt.number
+        options = {
+            ATTEMPT_OPTION: number,
+            FIRST_ATTEMPT_OPTION: attempt.first_started_at.timestamp(),
+        }
+        delay_ms = max(1, int(decision.delay_seconds * 1000))
+        self._broker.enqueue(work_envelope(work, options), delay=delay_ms)
+        log.info(
+            "item %s: %s; %s in %.1f s (attempt %s next)",
+            work.item_id,
+            decision.error.code,
+            "retrying" if decision.counts_as_attempt else "deferring",
+            decision.delay_seconds,
+            number,
+        )
+
+
+class OutcomeRecorder:
+    """The body of ``record_outcome``: apply one outcome in one transaction.
+
+    Dramatiq acknowledges the message only after this returns, i.e. after the commit; a
+    redelivered outcome is a no-op (``apply_outcome`` is idempotent per item).
+    """
+
+    def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime] = utcnow) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def __call__(self, kwargs: Mapping[str, Any]) -> None:
+        try:
+            outcome = parse_outcome(kwargs)
+        except MalformedMessage as exc:
+            log.error("dropping a malformed outcome message (dead-lettered): %s", exc)
+            raise
+        with unit_of_work(self._sessions) as session:
+            result = apply_outcome(session, outcome, self._clock())
+        log.info(
+            "outcome of item %s (%s): applied=%s completed=%s",
+            outcome.item_id,
+            outcome.status,
+            result.applied,
+            result.completed,
+        )
