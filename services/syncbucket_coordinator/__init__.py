@@ -1,0 +1,6 @@
+"""The coordinator service: HTTP API, fair dispatcher loop and reaper loop.
+
+Composition root only (DESIGN §5): every rule lives in ``syncbucket``; this package wires
+the library together (:mod:`.container`), translates it to HTTP (:mod:`.app` and the
+``routes_*`` modules) and runs it (:mod:`.main`, ``python -m syncbucket_coordinator``).
+"""

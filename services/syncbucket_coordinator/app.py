@@ -1,0 +1,66 @@
+"""The FastAPI application: ``create_app(coordinator)``; routes under ``/api/v1``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from syncbucket_coordinator import routes_clients, routes_runs
+from syncbucket_coordinator.container import Coordinator
+from syncbucket_coordinator.errors import install_error_handlers
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """Start and follow SyncBucket runs for a firm's clients.
+
+Authenticate with the firm's API token: `Authorization: Bearer sbk_...`
+(printed by `syncbucket firms create`). Errors: `{"error": code, "message": text}`.
+"""
+
+
+def create_app(coordinator: Coordinator) -> FastAPI:
+    app = FastAPI(
+        title="SyncBucket coordinator",
+        description=DESCRIPTION,
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.coordinator = coordinator
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(routes_runs.router)
+    api.include_router(routes_clients.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"], summary="Database reachable, loops alive")
+    def healthz() -> JSONResponse:
+        """200 when the database answers and the started loops are alive, else 503."""
+        body = health(coordinator)
+        return JSONResponse(body, 200 if body["status"] == "ok" else 503)
+
+    return app
+
+
+def health(coordinator: Coordinator) -> dict[str, Any]:
+    try:
+        with coordinator.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:
+        database = f"unreachable: {type(exc).__name__}"
+    loops = {
+        loop.name: {
+            "running": loop.running,
+            "ticks": loop.stats.ticks,
+            "failures": loop.stats.failures,
+            "last_error": loop.stats.last_error,
+        }
+        for loop in coordinator.loops
+    }
+    loops_ok = not coordinator.started or all(loop.running for loop in coordinator.loops)
+    ok = database == "ok" and loops_ok
+    return {"status": "ok" if ok else "unhealthy", "database": database, "loops": loops}

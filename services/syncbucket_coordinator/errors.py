@@ -1,0 +1,115 @@
+"""Library errors translated to HTTP at this boundary, all with one shape.
+
+Every error response body is ``{"error": <code>, "message": <text a person can act on>}``
+(validation errors add ``"fields"``: one entry per offending field).
+
+    ApiError             raised by this package (401, 404, 409, 422 ...)
+    RunRefused           pipeline refused to create a run        -> 422 (409 if a conflict)
+    RunNotFound          unknown run, or another firm's          -> 404
+    RequestValidationError  body / query / path invalid          -> 422, naming the field
+    HTTPException        Starlette's own (unknown path, 405)     -> same status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from syncbucket.pipeline.errors import RunNotFound, RunRefused
+
+# Union tags of the request schemas (see schemas_in.py): they are not field names.
+_UNION_TAGS = frozenset({"all", "selection", "list"})
+# RunRefused codes about the state of a run rather than the request: 409 Conflict.
+CONFLICT_CODES = frozenset({"parent_not_finished"})
+# Clearer words than pydantic's when a union of schemas_in.py got the wrong kind of value.
+_HINTS = {
+    "clients": 'expected "all", {"tans": [...]} or {"ids": [...]}',
+    "modules": 'expected "all" or a list of module keys',
+}
+_WRONG_KIND = frozenset(
+    {"literal_error", "union_tag_invalid", "model_type", "model_attributes_type"}
+)
+
+
+class ApiError(Exception):
+    """An HTTP error this package raises on purpose."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message, **extra}
+
+
+def field_name(loc: Sequence[int | str]) -> str:
+    """``("body", "clients", "selection", "tans", 0)`` -> ``clients.tans[0]``.
+
+    The leading ``body``/``query``/``path``/``header`` goes, unless it is all there is.
+    """
+    parts = [p for p in loc[1:] if p not in _UNION_TAGS] if len(loc) > 1 else list(loc)
+    if parts and isinstance(parts[0], int):  # a JSON syntax error: loc = ("body", offset)
+        return str(loc[0])
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or str(loc[0] if loc else "request")
+
+
+def _field_message(field: str, error: Mapping[str, Any]) -> str:
+    if field in _HINTS and error["type"] in _WRONG_KIND:
+        return _HINTS[field]
+    if error["type"] == "json_invalid":
+        return f"not valid JSON ({error.get('ctx', {}).get('error', 'syntax error')})"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    named = [(field_name(err["loc"]), err) for err in exc.errors()]
+    fields = [{"field": name, "message": _field_message(name, err)} for name, err in named]
+    message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return JSONResponse(error_body("invalid_request", message, fields=fields), 422)
+
+
+async def _run_refused(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RunRefused)
+    status = 409 if exc.code in CONFLICT_CODES else 422
+    return JSONResponse(error_body(exc.code, exc.message), status)
+
+
+async def _run_not_found(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RunNotFound)
+    return JSONResponse(error_body("run_not_found", str(exc)), 404)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, str(exc.detail)), exc.status_code, headers=dict(exc.headers or {})
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RunRefused, _run_refused)
+    app.add_exception_handler(RunNotFound, _run_not_found)
+    app.add_exception_handler(HTTPException, _http_error)

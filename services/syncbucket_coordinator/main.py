@@ -1,0 +1,71 @@
+"""Entrypoint: ``python -m syncbucket_coordinator [--host H] [--port P]``.
+
+Host and port default to ``SYNCBUCKET_API_HOST`` / ``SYNCBUCKET_API_PORT`` (127.0.0.1:8080).
+Start-up refuses a bad setting or a database not at the current migration with a one-line
+message (exit 2). SIGTERM or Ctrl-C: uvicorn finishes the requests in flight, then the
+loops stop, the broker and the database are released, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+import uvicorn
+
+from syncbucket.config import ConfigError, Settings, load_settings
+from syncbucket.db.migrate import MigrationsNotFoundError, SchemaNotCurrentError
+from syncbucket.logs import configure_logging
+from syncbucket_coordinator.app import create_app
+from syncbucket_coordinator.container import Coordinator, bootstrap
+
+logger = logging.getLogger("syncbucket_coordinator")
+USAGE_ERROR = 2
+
+
+def parse_args(settings: Settings, argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="syncbucket-coordinator", description=__doc__)
+    parser.add_argument("--host", default=settings.api_host, help="interface to listen on")
+    parser.add_argument("--port", type=int, default=settings.api_port, help="port")
+    return parser.parse_args(argv)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Called again by uvicorn after its graceful shutdown: leave through ``finally``."""
+    logger.info("received %s, shutting down", signal.Signals(signum).name)
+    raise SystemExit(0)
+
+
+def serve(coordinator: Coordinator, host: str, port: int) -> None:
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
+    try:
+        coordinator.start()
+        logger.info("coordinator API on http://%s:%d/api/v1/docs", host, port)
+        uvicorn.run(
+            create_app(coordinator),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        coordinator.close()
+        logger.info("coordinator stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        settings = load_settings()
+        args = parse_args(settings, argv)
+        configure_logging(settings)
+        coordinator = bootstrap(settings)
+    except (ConfigError, SchemaNotCurrentError, MigrationsNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR) from None
+    serve(coordinator, args.host, args.port)

@@ -1,0 +1,43 @@
+"""The exception report: a run's failed items as CSV, produced line by line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from syncbucket.pipeline.views import ExceptionRow
+
+COLUMNS = ("client", "tan", "module", "portal", "error_code", "message", "attempts")
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str | None) -> str:
+    text = value or ""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _cells(row: ExceptionRow) -> list[str | int]:
+    return [
+        safe_cell(row.client_name),
+        row.tan,
+        row.module,
+        row.portal,
+        safe_cell(row.error_code),
+        safe_cell(row.error_message),
+        row.attempts,
+    ]
+
+
+def csv_lines(rows: Iterable[ExceptionRow]) -> Iterator[str]:
+    """The header line, then one line per row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(_cells(row))
+        yield buffer.getvalue()

@@ -1,0 +1,111 @@
+"""Request bodies, validated with messages that name the offending value."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from syncbucket.domain.identifiers import InvalidIdentifier, validate_tan
+from syncbucket.domain.portals import ModuleKey
+
+MAX_SELECTION = 100_000
+KNOWN_MODULES = ", ".join(key.value for key in ModuleKey)
+
+
+def _tans(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    try:
+        return list(dict.fromkeys(validate_tan(value) for value in values))
+    except InvalidIdentifier as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _modules(values: list[str]) -> list[str]:
+    unknown = [value for value in values if value not in ModuleKey._value2member_map_]
+    if unknown:
+        raise ValueError(f"unknown module(s) {', '.join(unknown)}; known modules: {KNOWN_MODULES}")
+    return list(dict.fromkeys(values))
+
+
+class ClientSelection(BaseModel):
+    """Some of the firm's clients, by TAN or by id: exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tans: Annotated[
+        list[str] | None,
+        Field(min_length=1, max_length=MAX_SELECTION, examples=[["DELA12345B"]]),
+        AfterValidator(_tans),
+    ] = None
+    ids: Annotated[
+        list[int] | None, Field(min_length=1, max_length=MAX_SELECTION, examples=[[1, 2]])
+    ] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClientSelection:
+        if (self.tans is None) == (self.ids is None):
+            raise ValueError('give exactly one of "tans" or "ids"')
+        return self
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "all"
+    return "list" if isinstance(value, list) else "selection"
+
+
+Clients = Annotated[
+    Annotated[Literal["all"], Tag("all")] | Annotated[ClientSelection, Tag("selection")],
+    Discriminator(_kind),
+]
+ModuleList = Annotated[
+    list[str], Field(min_length=1, max_length=64), AfterValidator(_modules), Tag("list")
+]
+Modules = Annotated[Annotated[Literal["all"], Tag("all")] | ModuleList, Discriminator(_kind)]
+
+
+class CreateRunRequest(BaseModel):
+    """Start a run: which clients, which modules."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"clients": "all", "modules": "all"},
+                {"clients": {"tans": ["DELA12345B"]}, "modules": ["return_summary"]},
+            ]
+        },
+    )
+
+    clients: Clients = Field(description='"all" active clients, or {"tans": [...]}, {"ids": [...]}')
+    modules: Modules = Field(description=f'"all" or a list of module keys: {KNOWN_MODULES}')
+    priority: int | None = Field(
+        default=None, ge=-1000, le=1000, description="higher goes first; default by source"
+    )
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="same key again returns the same run (also: Idempotency-Key header)",
+    )
+
+    def module_keys(self) -> list[ModuleKey]:
+        if self.modules == "all":
+            return list(ModuleKey)
+        return [ModuleKey(value) for value in self.modules]
+
+    def client_ids(self) -> list[int] | None:
+        return None if self.clients == "all" else self.clients.ids
+
+    def tans(self) -> list[str] | None:
+        return None if self.clients == "all" else self.clients.tans
