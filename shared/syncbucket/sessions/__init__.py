@@ -1,0 +1,50 @@
+"""Shared portal sessions and the lockout breaker (DESIGN §3.8, §3.9).
+
+- :mod:`.cache`         the ``SessionCache`` protocol, fingerprints, errors
+- :mod:`.memory_cache`  in-process cache (embedded footprint)
+- :mod:`.redis_cache`   encrypted Redis cache with a cross-process login lock
+- :mod:`.shared`        ``with_shared_session``: one login per client and portal
+- :mod:`.breaker`       ``LoginBreaker``: no second login after a rejected one in a run
+"""
+
+from syncbucket.sessions.breaker import (
+    InMemoryLoginBreaker,
+    LoginBreaker,
+    RedisLoginBreaker,
+    breaker_error,
+    guarded_login,
+)
+from syncbucket.sessions.cache import (
+    LoginLockTimeout,
+    SessionCache,
+    SessionCacheUnavailable,
+    SessionState,
+    state_fingerprint,
+)
+from syncbucket.sessions.memory_cache import InMemorySessionCache
+from syncbucket.sessions.redis_cache import RedisSessionCache
+from syncbucket.sessions.shared import (
+    PortalClientSlot,
+    SessionSlot,
+    SharedSession,
+    with_shared_session,
+)
+
+__all__ = [
+    "InMemoryLoginBreaker",
+    "InMemorySessionCache",
+    "LoginBreaker",
+    "LoginLockTimeout",
+    "PortalClientSlot",
+    "RedisLoginBreaker",
+    "RedisSessionCache",
+    "SessionCache",
+    "SessionCacheUnavailable",
+    "SessionSlot",
+    "SessionState",
+    "SharedSession",
+    "breaker_error",
+    "guarded_login",
+    "state_fingerprint",
+    "with_shared_session",
+]
