@@ -61,6 +61,30 @@ class Settings(BaseSettings):
     max_item_releases: int = Field(default=2, ge=0)
     aggregator_threads: int = Field(default=4, ge=1, le=64)
 
+    # Adaptive back-off (DESIGN §3.3): a 429 or a burst of 5xx slows the portal's shared
+    # bucket for every process, then it recovers on its own.
+    ratelimit_max_wait_seconds: float = Field(default=60.0, gt=0)
+    ratelimit_slowdown_factor: float = Field(default=0.5, gt=0, lt=1)
+    ratelimit_slowdown_min_seconds: float = Field(default=30.0, gt=0)
+    ratelimit_slowdown_max_seconds: float = Field(default=300.0, gt=0)
+    ratelimit_slowdown_floor_factor: float = Field(default=0.0625, gt=0, le=1)
+    ratelimit_slowdown_compound_after_seconds: float = Field(default=5.0, ge=0)
+    ratelimit_error_burst_count: int = Field(default=5, ge=1)
+    ratelimit_error_burst_window_seconds: float = Field(default=10.0, gt=0)
+    # Shared portal sessions (DESIGN §3.8) and the lockout breaker (§3.9).
+    session_cache_ttl_seconds: float = Field(default=900.0, gt=0)
+    session_login_lock_lease_seconds: float = Field(default=120.0, gt=0)
+    session_login_lock_wait_seconds: float = Field(default=180.0, gt=0)
+    login_breaker_ttl_seconds: float = Field(default=86400.0, gt=0)
+
+    # Metrics (DESIGN §3.12): one directory and one port per process kind.
+    metrics_dir: str = "var/metrics"
+    metrics_host: str = "127.0.0.1"
+    coordinator_metrics_port: int = Field(default=9101, ge=1, le=65535)
+    aggregator_metrics_port: int = Field(default=9102, ge=1, le=65535)
+    traces_worker_metrics_port: int = Field(default=9103, ge=1, le=65535)
+    itportal_worker_metrics_port: int = Field(default=9104, ge=1, le=65535)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
     portal_sim_port: int = Field(default=8090, ge=1, le=65535)

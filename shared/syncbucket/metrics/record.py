@@ -1,0 +1,169 @@
+"""One call per fact: what the pipeline, workers and services call to update metrics.
+
+Each function maps its arguments onto the catalogue's bounded label sets (unknown values
+become ``other``), so a caller can never create an id-like label by mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from syncbucket.metrics import labels as lb
+from syncbucket.metrics.state import get_metrics
+
+_TOKEN = re.compile(r"^[a-z0-9_.]{1,48}$")
+
+
+def _token(value: object) -> str:
+    """A free-form but token-shaped label (event type, rejection reason), else ``other``."""
+    text = str(getattr(value, "value", value))
+    return text if _TOKEN.match(text) else lb.OTHER
+
+
+# --- workers -------------------------------------------------------------------------
+
+
+def init_worker_series(portal: str) -> None:
+    """Create a pool's series at zero so ``rate()`` and alerts see the first increment."""
+    from syncbucket.portals.registry import modules_for
+
+    m, p = get_metrics(), lb.bounded(portal, lb.PORTALS)
+    for module in modules_for(p):
+        for outcome in lb.ITEM_OUTCOMES:
+            m.items_processed.labels(p, module.value, outcome)
+    for status in lb.STATUS_CLASSES:
+        m.portal_requests.labels(p, status)
+    for result in lb.LOGIN_RESULTS:
+        m.logins.labels(p, result)
+
+
+def item_attempt(portal: str, module: str, seconds: float) -> None:
+    get_metrics().item_duration.labels(
+        lb.bounded(portal, lb.PORTALS), lb.bounded(module, lb.MODULES)
+    ).observe(seconds)
+
+
+def item_finished(portal: str, module: str, outcome: str) -> None:
+    get_metrics().items_processed.labels(
+        lb.bounded(portal, lb.PORTALS),
+        lb.bounded(module, lb.MODULES),
+        lb.bounded(outcome, lb.ITEM_OUTCOMES),
+    ).inc()
+
+
+def portal_request(portal: str, result: int | str, seconds: float | None) -> None:
+    """``result``: the HTTP status, or ``"timeout"`` / ``"connection_error"``."""
+    m, p = get_metrics(), lb.bounded(portal, lb.PORTALS)
+    klass = lb.status_class(result) if isinstance(result, int) else result
+    m.portal_requests.labels(p, lb.bounded(klass, lb.STATUS_CLASSES)).inc()
+    if seconds is not None:
+        m.portal_request_duration.labels(p).observe(seconds)
+
+
+def ratelimit_wait(portal: str, seconds: float) -> None:
+    get_metrics().ratelimit_wait.labels(lb.bounded(portal, lb.PORTALS)).observe(seconds)
+
+
+def ratelimit_rates(portal: str, limit_per_second: float, effective_per_second: float) -> None:
+    m, p = get_metrics(), lb.bounded(portal, lb.PORTALS)
+    m.ratelimit_limit.labels(p).set(limit_per_second)
+    m.ratelimit_effective.labels(p).set(effective_per_second)
+
+
+def ratelimit_slowdown(portal: str, reason: str) -> None:
+    get_metrics().ratelimit_slowdowns.labels(
+        lb.bounded(portal, lb.PORTALS), lb.bounded(reason, lb.SLOWDOWN_REASONS)
+    ).inc()
+
+
+def retry_scheduled(portal: str, reason: str) -> None:
+    get_metrics().retries.labels(
+        lb.bounded(portal, lb.PORTALS), lb.bounded(reason, lb.ERROR_REASONS)
+    ).inc()
+
+
+def login(portal: str, result: str) -> None:
+    get_metrics().logins.labels(
+        lb.bounded(portal, lb.PORTALS), lb.bounded(result, lb.LOGIN_RESULTS)
+    ).inc()
+
+
+# --- coordinator ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalBacklog:
+    """What the dispatcher saw for one portal in one tick."""
+
+    portal: str
+    pending: int
+    inflight: int
+    window: int
+
+
+def dispatcher_tick(backlogs: Iterable[PortalBacklog]) -> None:
+    """Set the backlog gauges; a portal missing from ``backlogs`` is reported as empty."""
+    m = get_metrics()
+    seen = {lb.bounded(b.portal, lb.PORTALS): b for b in backlogs}
+    for portal in sorted(lb.PORTALS):
+        backlog = seen.get(portal)
+        m.dispatcher_pending.labels(portal).set(backlog.pending if backlog else 0)
+        m.dispatcher_inflight.labels(portal).set(backlog.inflight if backlog else 0)
+        if backlog is not None:
+            m.dispatcher_window.labels(portal).set(backlog.window)
+
+
+def items_released(portal: str, count: int) -> None:
+    get_metrics().items_released.labels(lb.bounded(portal, lb.PORTALS)).inc(count)
+
+
+def queue_depths(depths: Mapping[str, int]) -> None:
+    """RabbitMQ depths by queue name; names outside the system's queues are ignored."""
+    m = get_metrics()
+    for queue, depth in depths.items():
+        if queue in lb.QUEUES:
+            m.queue_messages.labels(queue).set(depth)
+
+
+def runs_progress(active: int, max_seconds_since_progress: float) -> None:
+    m = get_metrics()
+    m.runs_active.set(active)
+    m.runs_max_seconds_since_progress.set(max_seconds_since_progress)
+
+
+def reaper_action(action: str, count: int = 1) -> None:
+    if count:
+        get_metrics().reaper_actions.labels(lb.bounded(action, lb.REAPER_ACTIONS)).inc(count)
+
+
+def request_rejected(reason: str) -> None:
+    get_metrics().requests_rejected.labels(_token(reason)).inc()
+
+
+# --- aggregator ----------------------------------------------------------------------
+
+
+def outcome_applied(applied: bool) -> None:
+    get_metrics().outcomes_applied.labels("applied" if applied else "duplicate").inc()
+
+
+def run_completed(status: str, duration_seconds: float) -> None:
+    m, s = get_metrics(), lb.bounded(status, lb.FINAL_RUN_STATUSES)
+    m.runs_completed.labels(s).inc()
+    m.run_duration.labels(s).observe(duration_seconds)
+
+
+def event_published(event_type: str, count: int = 1) -> None:
+    get_metrics().events_published.labels(_token(event_type)).inc(count)
+
+
+def event_publish_failed(event_type: str) -> None:
+    get_metrics().events_publish_failures.labels(_token(event_type)).inc()
+
+
+def outbox_state(pending: int, oldest_pending_age_seconds: float) -> None:
+    m = get_metrics()
+    m.outbox_pending.set(pending)
+    m.outbox_oldest_age.set(oldest_pending_age_seconds)
