@@ -10,7 +10,7 @@ export SYNCBUCKET_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5
 export SYNCBUCKET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export SYNCBUCKET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help venv lint typecheck test test-fast test-integration demo bench clean
+.PHONY: help venv lint typecheck test test-fast test-integration demo stack bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,13 @@ test-integration: $(STAMP)  ## integration tier only (real PostgreSQL, RabbitMQ,
 
 demo: $(STAMP)  ## the whole thing embedded: SQLite, in-process simulator, demo clients
 	$(BIN)/syncbucket demo
+
+# `make stack` runs against these unless the environment names others.
+stack: export SYNCBUCKET_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/syncbucket
+stack: export SYNCBUCKET_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/
+stack: export SYNCBUCKET_REDIS_URL ?= redis://127.0.0.1:6379/0
+stack: $(STAMP)  ## every process on local PostgreSQL/RabbitMQ/Redis, in the foreground (Ctrl-C stops all)
+	$(BIN)/python -m syncbucket_stack
 
 bench: $(STAMP)  ## benchmarks (tests/perf), machine-readable figures on stdout
 	$(BIN)/pytest tests/perf -q -s

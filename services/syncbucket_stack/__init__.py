@@ -1,0 +1,1 @@
+"""``python -m syncbucket_stack`` (``make stack``): every SyncBucket process in the foreground."""

@@ -1,0 +1,7 @@
+from tests.support.db import (  # noqa: F401 - fixtures
+    cipher,
+    engine,
+    session_factory,
+    sqlite_template,
+    sqlite_url,
+)
