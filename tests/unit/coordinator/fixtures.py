@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from syncbucket_coordinator.app import create_app
-from syncbucket_coordinator.container import Coordinator, bootstrap
 
 from syncbucket.clientmaster.firms import create_firm
 from syncbucket.config import Settings, load_settings
 from syncbucket.contracts.messages import WorkMessage
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.db.session import SessionFactory, unit_of_work
+from syncbucket_coordinator.app import create_app
+from syncbucket_coordinator.container import Coordinator, bootstrap
 
 
 class FakePublisher:

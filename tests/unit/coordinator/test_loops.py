@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+
 from syncbucket_coordinator.container import Coordinator
 from syncbucket_coordinator.loops import PeriodicLoop
-
 from tests.unit.coordinator.fixtures import FakePublisher, Tenant
 
 
