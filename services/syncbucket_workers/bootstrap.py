@@ -1,12 +1,18 @@
-"""``bootstrap(portal)``: wire one portal worker pool (one call per worker process)."""
+"""``bootstrap(portal)``: wire one portal worker pool (one call per worker process).
+
+The portal edge comes from settings (:meth:`WorkDeps.from_settings`): with
+``SYNCBUCKET_REDIS_URL`` set, every pool process and host shares the per-portal GCRA
+rate limit, the encrypted session cache (one login per client and portal, one re-login on
+expiry) and the lockout breaker through Redis; without it each process has in-process
+equivalents (fine for one process, the embedded footprint). ``hooks`` observe the paced
+transports and ``on_login(portal, result)`` every login tried or skipped (metrics).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dramatiq
-import httpx
 
 from syncbucket.config import ConfigError, Settings, load_settings
 from syncbucket.crypto import CredentialCipher
@@ -19,7 +25,8 @@ from syncbucket.messaging.actors import ActorHandlers, Actors, declare_actors
 from syncbucket.messaging.broker import make_broker
 from syncbucket.messaging.worker_actor import OutcomeRecorder, WorkActor
 from syncbucket.pipeline.work import WorkDeps
-from syncbucket.ratelimit import RateLimitedTransport, build_limiter
+from syncbucket.ratelimit import TransportHooks, portal_transports
+from syncbucket.sessions.breaker import LoginHook
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,12 @@ class WorkerPool:
 
 
 def bootstrap(
-    portal: Portal, settings: Settings | None = None, *, configure_logs: bool = True
+    portal: Portal,
+    settings: Settings | None = None,
+    *,
+    configure_logs: bool = True,
+    hooks: TransportHooks | None = None,
+    on_login: LoginHook | None = None,
 ) -> WorkerPool:
     """Build the pool's dependencies and set its broker as Dramatiq's global broker.
 
@@ -52,23 +64,15 @@ def bootstrap(
     ensure_current(engine)
     broker = make_broker(settings)
     dramatiq.set_broker(broker)
-    deps = WorkDeps(
-        settings=settings,
-        sessions=make_session_factory(engine),
-        cipher=CredentialCipher(settings.require_secret_key()),
-        transports=portal_transports(settings),
+    deps = WorkDeps.from_settings(
+        settings,
+        make_session_factory(engine),
+        CredentialCipher(settings.require_secret_key()),
+        transports=portal_transports(settings, hooks=hooks),
+        on_login=on_login,
     )
     handlers = ActorHandlers(work=WorkActor(deps, broker), outcome=OutcomeRecorder(deps.sessions))
     actors = declare_actors(
         broker, handlers, item_time_limit_seconds=settings.item_time_limit_seconds
     )
     return WorkerPool(portal, settings, broker, actors, deps)
-
-
-def portal_transports(settings: Settings) -> Mapping[str, httpx.BaseTransport]:
-    """One pooled, rate-limited transport per portal, shared by every client of the process."""
-    limiter = build_limiter(settings)
-    return {
-        portal.value: RateLimitedTransport(httpx.HTTPTransport(), limiter, portal.value)
-        for portal in Portal
-    }

@@ -1,23 +1,28 @@
-"""Fetch one module part for one client, reusing the client's portal session.
+"""Fetch one module part for one client, on the client's one shared portal session.
 
-Sessions live in a :class:`syncbucket.sessions.cache.SessionCache` (in-process or Redis)
-as the flat state of ``SerialisableSession.to_dict()`` (DESIGN §3.8):
+Sessions live in a :class:`syncbucket.sessions.cache.SessionCache` (in-process or Redis,
+encrypted) as the flat state of ``SerialisableSession.to_dict()`` (DESIGN §3.8), for
+``settings.session_cache_ttl_seconds``; the cache + lock steps are
+:class:`syncbucket.sessions.shared.SharedSession`:
 
 - a cached state is attached to a fresh portal client, so all modules share one login;
 - without one, the login is single-flight per (client, portal) through ``login_lock``:
   under the lock the cache is read again, and only the first caller logs in;
-- a session renewed during the fetch (the client re-logs in once on expiry) replaces the
-  cached one; a session lost during the fetch is invalidated only while the cache still
-  holds the one this fetch started with (``only_if`` its fingerprint).
+- when the portal says the session expired mid-fetch, the client's ``relogin`` hook renews
+  it through the same lock: the expired state is dropped only while the cache still holds
+  it (``only_if`` its fingerprint), then whoever takes the lock first logs in and every
+  other process - waiting on the lock or arriving later - reuses that renewed session;
+- a session the client replaced or lost by itself is written back or dropped.
 
 A rejected login is remembered by the :class:`LoginGuard` *inside* the lock (DESIGN §3.9),
-so the callers waiting on it fail fast instead of trying the password again.
+and the guard is asked before every login, so the callers waiting on it fail fast instead
+of trying the password again.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
@@ -28,13 +33,11 @@ from syncbucket.pipeline.login_guard import LoginGuard
 from syncbucket.pipeline.retry_policy import Failure
 from syncbucket.pipeline.work_items import Target
 from syncbucket.portals.base import AnyPortalClient, PortalClient, SerialisableSession
-from syncbucket.portals.errors import InvalidCredentials
+from syncbucket.portals.errors import AccountLocked, InvalidCredentials, PortalError
 from syncbucket.portals.registry import build_client, fetch_part
-from syncbucket.sessions.cache import SessionCache, SessionState, state_fingerprint
-
-# The simulator keeps sessions 30 minutes; stay well inside that. A session the portal
-# drops earlier costs one re-login, which the portal client does by itself.
-SESSION_TTL_SECONDS = 15 * 60.0
+from syncbucket.sessions.breaker import LoginHook
+from syncbucket.sessions.cache import SessionCache, SessionState
+from syncbucket.sessions.shared import SharedSession
 
 
 class LoginRefusedEarlier(Exception):
@@ -53,8 +56,13 @@ def fetch_records(
     cache: SessionCache,
     guard: LoginGuard,
     transport: httpx.BaseTransport | None = None,
+    on_login: LoginHook | None = None,
 ) -> Sequence[r.Record]:
-    """The records of ``message.module`` on ``message.portal`` (raises ``PortalError``)."""
+    """The records of ``message.module`` on ``message.portal`` (raises ``PortalError``).
+
+    ``on_login(portal, result)`` is told of every login this fetch tried or skipped:
+    ``success``, ``rejected``, ``locked``, ``error`` or ``skipped_breaker``.
+    """
     client = build_client(
         message.portal,
         settings=settings,
@@ -62,16 +70,98 @@ def fetch_records(
         tan=target.tan,
         transport=transport,
     )
+    login = guarded_login(client, message, guard, on_login)
+    shared = SharedSession(
+        cache, message.client_id, message.portal, login, ttl_s=settings.session_cache_ttl_seconds
+    )
     with client:
-        attached = _attach_session(client, message, cache, guard)
+        binding = SessionBinding(client, shared)
+        binding.attach()
         try:
             return fetch_part(message.module, client)
         finally:
-            _keep_session(client, message, cache, attached)
+            binding.write_back()
 
 
 def refusal_of(error: InvalidCredentials) -> Failure:
     return Failure(str(error.code), error.message)
+
+
+def guarded_login(
+    client: AnyPortalClient,
+    message: WorkMessage,
+    guard: LoginGuard,
+    on_login: LoginHook | None = None,
+) -> Callable[[], SessionState]:
+    """The client's login, refused at once after a rejection in this run, else remembered."""
+    portal = message.portal
+
+    def report(result: str) -> None:
+        if on_login is not None:
+            on_login(portal, result)
+
+    def login() -> SessionState:
+        refused = guard.refusal(message.run_id, message.client_id, portal)
+        if refused is not None:
+            report("skipped_breaker")
+            raise LoginRefusedEarlier(refused)
+        try:
+            session: SerialisableSession = client.login()
+        except InvalidCredentials as exc:
+            guard.remember(message.run_id, message.client_id, portal, refusal_of(exc))
+            report("locked" if isinstance(exc, AccountLocked) else "rejected")
+            raise
+        except PortalError:
+            report("error")
+            raise
+        report("success")
+        return session.to_dict()
+
+    return login
+
+
+class SessionBinding:
+    """Binds one portal client to the shared session of its (client, portal)."""
+
+    def __init__(self, client: AnyPortalClient, shared: SharedSession) -> None:
+        self._client = client
+        self._shared = shared
+        self._state: SessionState | None = None
+
+    def attach(self) -> None:
+        """Install the shared session (logging in once if none) and the re-login hook."""
+        state = self._shared.obtain()
+        if not self._install(state):
+            state = self._shared.renew(state)  # a state of an older shape: log in afresh
+            self._install(state)
+        self._client.relogin = self.relogin
+
+    def relogin(self, expired: SerialisableSession) -> SerialisableSession:
+        """The ``PortalClient.relogin`` hook: one renewal for every process."""
+        state = self._shared.renew(expired.to_dict())
+        session = session_type(self._client).from_dict(state)
+        self._state = state
+        return session
+
+    def write_back(self) -> None:
+        """Publish a session the client replaced by itself; drop one it lost."""
+        current: SerialisableSession | None = self._client.session
+        state = current.to_dict() if current is not None else None
+        if state == self._state:
+            return
+        if state is None:
+            if self._state is not None:
+                self._shared.drop(self._state)
+            return
+        self._shared.adopt(state)
+
+    def _install(self, state: Mapping[str, str]) -> bool:
+        try:
+            self._client.session = session_type(self._client).from_dict(state)
+        except (KeyError, ValueError, TypeError):
+            return False
+        self._state = dict(state)
+        return True
 
 
 def session_type(client: AnyPortalClient) -> type[SerialisableSession]:
@@ -82,52 +172,3 @@ def session_type(client: AnyPortalClient) -> type[SerialisableSession]:
                 found: type[SerialisableSession] = typing.get_args(base)[0]
                 return found
     raise TypeError(f"{type(client).__name__} does not declare its session type")
-
-
-def _attach_session(
-    client: AnyPortalClient, message: WorkMessage, cache: SessionCache, guard: LoginGuard
-) -> SessionState | None:
-    state = cache.get(message.client_id, message.portal)
-    if state is not None and _attach(client, state):
-        return state
-    with cache.login_lock(message.client_id, message.portal):
-        refused = guard.refusal(message.run_id, message.client_id, message.portal)
-        if refused is not None:
-            raise LoginRefusedEarlier(refused)
-        state = cache.get(message.client_id, message.portal)
-        if state is not None and _attach(client, state):
-            return state
-        try:
-            session: SerialisableSession = client.login()
-        except InvalidCredentials as exc:
-            guard.remember(message.run_id, message.client_id, message.portal, refusal_of(exc))
-            raise
-        state = session.to_dict()
-        cache.put(message.client_id, message.portal, state, SESSION_TTL_SECONDS)
-        return state
-
-
-def _attach(client: AnyPortalClient, state: Mapping[str, str]) -> bool:
-    try:
-        client.session = session_type(client).from_dict(state)
-    except (KeyError, ValueError, TypeError):
-        return False  # a state of an older shape: log in afresh
-    return True
-
-
-def _keep_session(
-    client: AnyPortalClient,
-    message: WorkMessage,
-    cache: SessionCache,
-    attached: SessionState | None,
-) -> None:
-    current: SerialisableSession | None = client.session
-    state = current.to_dict() if current is not None else None
-    if state == attached:
-        return
-    if state is None:
-        if attached is not None:
-            fingerprint = state_fingerprint(attached)
-            cache.invalidate(message.client_id, message.portal, only_if=fingerprint)
-        return
-    cache.put(message.client_id, message.portal, state, SESSION_TTL_SECONDS)

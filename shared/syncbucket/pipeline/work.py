@@ -42,7 +42,10 @@ from syncbucket.pipeline.work_items import (
     park_for_retry,
 )
 from syncbucket.portals.errors import InvalidCredentials, PortalError
+from syncbucket.ratelimit.factory import portal_transports
+from syncbucket.sessions.breaker import LoginHook
 from syncbucket.sessions.cache import SessionCache
+from syncbucket.sessions.factory import build_login_guard, build_session_cache
 from syncbucket.sessions.memory_cache import InMemorySessionCache
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,34 @@ class WorkDeps:
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=random.Random)
+    # Told (portal, result) of each login tried or skipped (metrics); must not raise.
+    on_login: LoginHook | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        sessions: SessionFactory,
+        cipher: CredentialCipher,
+        *,
+        transports: Mapping[str, httpx.BaseTransport] | None = None,
+        on_login: LoginHook | None = None,
+    ) -> WorkDeps:
+        """The footprint's edge: Redis session cache, lockout guard and shared rate limit
+        when ``SYNCBUCKET_REDIS_URL`` is set, in-process equivalents otherwise.
+
+        ``transports`` defaults to :func:`syncbucket.ratelimit.portal_transports` (pass
+        your own to add metrics hooks or a different adaptive policy).
+        """
+        return cls(
+            settings=settings,
+            sessions=sessions,
+            cipher=cipher,
+            session_cache=build_session_cache(settings, cipher),
+            login_guard=build_login_guard(settings),
+            transports=portal_transports(settings) if transports is None else transports,
+            on_login=on_login,
+        )
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -100,6 +131,8 @@ def process_work(deps: WorkDeps, message: WorkMessage, attempt: Attempt) -> Work
         return failed_outcome(message, attempt.number, target, started)
     refused = deps.login_guard.refusal(message.run_id, message.client_id, message.portal)
     if refused is not None:
+        if deps.on_login is not None:
+            deps.on_login(message.portal, "skipped_breaker")
         return failed_outcome(message, attempt.number, refused, started)
     try:
         records = fetch_records(
@@ -109,6 +142,7 @@ def process_work(deps: WorkDeps, message: WorkMessage, attempt: Attempt) -> Work
             cache=deps.session_cache,
             guard=deps.login_guard,
             transport=deps.transports.get(message.portal, deps.transport),
+            on_login=deps.on_login,
         )
     except LoginRefusedEarlier as exc:
         return failed_outcome(message, attempt.number, exc.failure, started)

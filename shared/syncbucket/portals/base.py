@@ -7,8 +7,12 @@ settable, so a caller can cache it (encrypted) and hand it to a client in anothe
 Rules (DESIGN §3.8, §3.9):
 
 - a data call without a session logs in first;
-- a data call that meets ``SessionExpired`` logs in again exactly once and repeats the
-  call; a second expiry on that call is ``PortalTransient(SESSION_EXPIRED)``;
+- a data call that meets ``SessionExpired`` renews the session exactly once and repeats the
+  call; a second expiry on that call is ``PortalTransient(SESSION_EXPIRED)``. The renewal
+  is the client's own ``login()`` unless a ``relogin`` hook is set: then the hook gets the
+  expired session and answers the one to use, so a shared session cache can make exactly
+  one process log in while every other one picks the renewed session up
+  (:mod:`syncbucket.pipeline.portal_fetch`);
 - a login rejected as invalid (or locked) is remembered: later calls on this client raise
   the same error without contacting the portal, because 5 failures lock the account.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
@@ -89,6 +93,8 @@ class PortalClient(ABC, Generic[S]):
         )
         self._session: S | None = None
         self._refused: InvalidCredentials | None = None
+        # Called with the expired session; answers the renewed one (see the module docstring).
+        self.relogin: Callable[[S], S] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -176,12 +182,21 @@ class PortalClient(ABC, Generic[S]):
             log.info(
                 "%s session of TAN %s expired at %s; logging in again", self.portal, self.tan, what
             )
-        session = self.login()
+        session = self._renewed(session)
         try:
             return self._send(session, method, path, what=what, **kwargs)
         except SessionExpired as exc:
             self._session = None
             raise self._expired_twice(what) from exc
+
+    def _renewed(self, expired: S) -> S:
+        """The session to repeat a call on: the ``relogin`` hook's, or a login of our own."""
+        if self.relogin is None:
+            return self.login()
+        self._session = None
+        session = self.relogin(expired)
+        self._session = session
+        return session
 
     def _send(self, session: S, method: str, path: str, *, what: str, **kwargs: Any) -> Reply:
         return self._http.request(

@@ -29,6 +29,8 @@ class Counters:
         self.rate_limited: Counter[str] = Counter()
         self.logins: Counter[tuple[str, str]] = Counter()
         self.lockouts: Counter[str] = Counter()
+        # Password checks per (portal, user id): "at most one login per client" is testable.
+        self.user_logins: Counter[tuple[str, str]] = Counter()
 
     def request(self, portal: str, endpoint: str) -> None:
         with self._lock:
@@ -46,6 +48,10 @@ class Counters:
         with self._lock:
             self.logins[(portal, result)] += 1
 
+    def login_attempt(self, portal: str, user_id: str) -> None:
+        with self._lock:
+            self.user_logins[(portal, user_id)] += 1
+
     def lockout(self, portal: str) -> None:
         with self._lock:
             self.lockouts[portal] += 1
@@ -58,6 +64,7 @@ class Counters:
                 self.rate_limited,
                 self.logins,
                 self.lockouts,
+                self.user_logins,
             ):
                 counter.clear()
 
@@ -70,6 +77,7 @@ class Counters:
             snap.rate_limited.update(self.rate_limited)
             snap.logins.update(self.logins)
             snap.lockouts.update(self.lockouts)
+            snap.user_logins.update(self.user_logins)
         return snap
 
     def portal_summary(self, portal: str) -> dict[str, Any]:
@@ -82,4 +90,7 @@ class Counters:
             "rate_limited": snap.rate_limited[portal],
             "logins": {"attempted": sum(logins.values()), **logins},
             "lockouts": snap.lockouts[portal],
+            "logins_by_user": {
+                u: n for (p, u), n in sorted(snap.user_logins.items()) if p == portal
+            },
         }

@@ -37,6 +37,7 @@ def _second_step(state: SimulatorState, body: dict[str, Any], entity: str) -> di
     if not state.itportal.req_id_valid(req_id, entity):
         raise it_error(400, "INVALID_REQUEST", "Login request expired or unknown; start again")
     password = body.get("pass")
+    state.counters.login_attempt(PORTAL, entity)
     decision = state.lockouts.decide(PORTAL, entity, password if isinstance(password, str) else "")
     if decision.verdict is Verdict.REJECTED:
         state.counters.login(PORTAL, LoginResult.REJECTED)

@@ -35,6 +35,7 @@ async def login(request: Request, state: StateDep) -> dict[str, Any]:
         raise traces_error(400, "INVALID_CAPTCHA", "Invalid captcha, please try again")
     user_id = text(body, "userId").upper()
     password = body.get("password")
+    state.counters.login_attempt(PORTAL, user_id)
     decision = state.lockouts.decide(PORTAL, user_id, password if isinstance(password, str) else "")
     return _login_answer(state, user_id, decision)
 

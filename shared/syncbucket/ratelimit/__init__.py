@@ -4,11 +4,16 @@
 - :mod:`.memory`     in-process limiter (embedded footprint)
 - :mod:`.redis_gcra` shared limiter: one atomic Lua script per request on Redis
 - :mod:`.transport`  ``RateLimitedTransport``: paces requests, slows down on 429 / 5xx bursts
-- :mod:`.factory`    ``build_limiter(settings)``
+- :mod:`.factory`    ``build_limiter``, ``adaptive_policy``, ``portal_transports`` from settings
 """
 
 from syncbucket.ratelimit.bursts import ErrorBurstDetector
-from syncbucket.ratelimit.factory import build_limiter
+from syncbucket.ratelimit.factory import (
+    TransportHooks,
+    adaptive_policy,
+    build_limiter,
+    portal_transports,
+)
 from syncbucket.ratelimit.limiter import (
     PortalLimit,
     RateChange,
@@ -33,6 +38,9 @@ __all__ = [
     "RedisRateLimiter",
     "Slot",
     "SlowDown",
+    "TransportHooks",
+    "adaptive_policy",
     "build_limiter",
     "limits_from_settings",
+    "portal_transports",
 ]

@@ -5,6 +5,7 @@
 - :mod:`.redis_cache`   encrypted Redis cache with a cross-process login lock
 - :mod:`.shared`        ``with_shared_session``: one login per client and portal
 - :mod:`.breaker`       ``LoginBreaker``: no second login after a rejected one in a run
+- :mod:`.factory`       the footprint's cache and guard from settings (Redis or in-process)
 """
 
 from syncbucket.sessions.breaker import (
@@ -21,6 +22,8 @@ from syncbucket.sessions.cache import (
     SessionState,
     state_fingerprint,
 )
+from syncbucket.sessions.factory import build_login_breaker, build_login_guard, build_session_cache
+from syncbucket.sessions.login_guard_redis import BreakerLoginGuard
 from syncbucket.sessions.memory_cache import InMemorySessionCache
 from syncbucket.sessions.redis_cache import RedisSessionCache
 from syncbucket.sessions.shared import (
@@ -31,6 +34,7 @@ from syncbucket.sessions.shared import (
 )
 
 __all__ = [
+    "BreakerLoginGuard",
     "InMemoryLoginBreaker",
     "InMemorySessionCache",
     "LoginBreaker",
@@ -44,6 +48,9 @@ __all__ = [
     "SessionState",
     "SharedSession",
     "breaker_error",
+    "build_login_breaker",
+    "build_login_guard",
+    "build_session_cache",
     "guarded_login",
     "state_fingerprint",
     "with_shared_session",

@@ -27,6 +27,7 @@ T = TypeVar("T")
 RunId = int | str
 LoginHook = Callable[[str, str], None]  # (portal, result)
 DEFAULT_TTL_S = 24 * 3600.0
+_TITLES = {"traces": "TRACES", "itportal": "IT portal"}
 
 
 class LoginBreaker(Protocol):
@@ -95,18 +96,25 @@ class RedisLoginBreaker:
 
 
 def breaker_error(code: str, portal: str) -> InvalidCredentials:
-    """The error a skipped login raises: same class and code as the rejection it repeats."""
-    name = portal_name(portal)
+    """The error a skipped login raises: same class and code as the rejection it repeats.
+
+    The message tells the person what to do: the credentials are fixed in the client
+    master (``syncbucket clients import``), then the failed items are re-synced.
+    """
+    name, title = portal_name(portal, capital=True), _TITLES.get(portal, portal)
     if code == ErrorCode.LOCKED:
         return AccountLocked(
             f"{name} reported this account as locked earlier in this run; no further login "
-            "was tried. Unlock the account on the portal, then re-sync the failed items",
+            f"was tried. Unlock the account on {portal_name(portal)} (or wait for the lock to "
+            f"expire), check the {title} user id and password in the client master, then "
+            "re-sync the failed items",
             portal=portal,
         )
     return InvalidCredentials(
         f"{name} rejected this client's user id or password earlier in this run; no further "
-        "login was tried so the account does not get locked. Fix the credentials, then "
-        "re-sync the failed items",
+        "login was tried so the account does not get locked. Fix the credentials: correct "
+        f"the {title} user id and password in the client master (`syncbucket clients "
+        "import`), then re-sync the failed items",
         portal=portal,
     )
 

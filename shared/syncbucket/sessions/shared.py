@@ -77,6 +77,10 @@ class SharedSession:
         """Publish a state the client obtained by itself."""
         self._cache.put(self._client_id, self._portal, state, self._ttl_s)
 
+    def drop(self, state: Mapping[str, str]) -> None:
+        """Forget ``state`` (lost by the portal), unless the cache already holds another."""
+        self._cache.invalidate(self._client_id, self._portal, only_if=state_fingerprint(state))
+
     def _under_lock(self, stale: str | None) -> SessionState:
         with self._cache.login_lock(self._client_id, self._portal):
             cached = self._cache.get(self._client_id, self._portal)
