@@ -23,12 +23,13 @@ from syncbucket.domain.portals import ModuleKey
 from syncbucket.domain.runs import RunSource
 from syncbucket.pipeline.events import RUN_COMPLETED_TYPE
 from syncbucket.pipeline.queries import exception_rows, run_summary
+from syncbucket.pipeline.report_csv import write_exception_csv
 from syncbucket.pipeline.requests import RunRequest
 from syncbucket.pipeline.runs import create_run
 from syncbucket.pipeline.views import ExceptionRow, RunSummary
 from syncbucket_cli.embedded import LIGHT_FAULTS, DemoPaths, Embedded, embedded
 from syncbucket_cli.progress import PORTAL_LABELS, RunTimedOut, follow
-from syncbucket_cli.run_views import error_counts, summary_view, write_exception_csv
+from syncbucket_cli.run_views import error_counts, summary_view
 from syncbucket_cli.runtime import fail
 
 app = typer.Typer()

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import dramatiq
-import httpx
 
 from syncbucket.config import Settings, load_settings
 from syncbucket.crypto import CredentialCipher, generate_secret_key
@@ -28,16 +27,16 @@ from syncbucket.db.engine import make_engine
 from syncbucket.db.session import SessionFactory, make_session_factory
 from syncbucket.domain.portals import Portal
 from syncbucket.messaging.actors import ActorHandlers, declare_actors
-from syncbucket.messaging.broker import make_broker
+from syncbucket.messaging.broker import RESULTS_QUEUE, make_broker, portal_queue
 from syncbucket.messaging.publishers import DramatiqWorkPublisher, MemoryEventPublisher
 from syncbucket.messaging.relay import OutboxRelay
+from syncbucket.messaging.runtime import start_worker
 from syncbucket.messaging.worker_actor import OutcomeRecorder, WorkActor
 from syncbucket.pipeline.dispatcher import dispatch_tick, windows_from_settings
 from syncbucket.pipeline.reaper import reap
 from syncbucket.pipeline.work import WorkDeps
 from syncbucket.portalsim.faults import PORTALS, FaultSettings
 from syncbucket.portalsim.server import RunningSimulator, start_simulator
-from syncbucket.ratelimit import AdaptivePolicy, RateLimitedTransport, build_limiter
 
 log = logging.getLogger("syncbucket.demo")
 
@@ -49,10 +48,6 @@ LIGHT_FAULTS = FaultSettings(
     rate_limit_per_second=150.0,
     rate_limit_burst=20,
 )
-# The simulator's random 5xx at a few hundred requests per second would look like an
-# overload to the production policy (5 errors in 10 s) and slow the demo to a crawl: the
-# demo reacts to bursts well above its steady ~2% instead, and recovers within seconds.
-DEMO_POLICY = AdaptivePolicy(error_burst=60, error_window_s=10.0, min_duration_s=3.0)
 
 
 @dataclass(frozen=True)
@@ -151,6 +146,12 @@ def demo_settings(paths: DemoPaths, sim: RunningSimulator, **overrides: Any) -> 
         "item_queued_timeout_seconds": 120.0,
         "item_running_timeout_seconds": 120.0,
         "reaper_interval_seconds": 5.0,
+        # The simulator's random 5xx at a few hundred requests per second would look like
+        # an overload to the production policy (5 errors in 10 s) and slow the demo to a
+        # crawl: the demo reacts to bursts well above its steady ~2% instead, and recovers
+        # within seconds.
+        "ratelimit_error_burst_count": 60,
+        "ratelimit_slowdown_min_seconds": 3.0,
     }
     return load_settings(**{**values, **overrides})
 
@@ -173,33 +174,19 @@ def _loops(system: Embedded, broker: dramatiq.Broker, stack: ExitStack) -> None:
     stack.callback(system.relay.stop)
 
 
-def portal_transports(settings: Settings) -> dict[str, httpx.BaseTransport]:
-    """One pooled, rate-limited transport per portal (in-process limiter), as in the pools,
-    with the demo's tolerance for the simulator's steady error rate."""
-    limiter = build_limiter(settings)
-    return {
-        portal.value: RateLimitedTransport(
-            httpx.HTTPTransport(), limiter, portal.value, policy=DEMO_POLICY
-        )
-        for portal in Portal
-    }
-
-
 def _worker(system: Embedded, threads: int, stack: ExitStack) -> dramatiq.Broker:
     broker = make_broker(system.settings)
     stack.callback(broker.close)
-    deps = WorkDeps(
-        settings=system.settings,
-        sessions=system.sessions,
-        cipher=system.cipher,
-        transports=portal_transports(system.settings),
-    )
+    # Same edge as the pools: in-process limiter, session cache and lockout breaker here
+    # because the demo has no Redis.
+    deps = WorkDeps.from_settings(system.settings, system.sessions, system.cipher)
     handlers = ActorHandlers(work=WorkActor(deps, broker), outcome=OutcomeRecorder(system.sessions))
     declare_actors(
         broker, handlers, item_time_limit_seconds=system.settings.item_time_limit_seconds
     )
-    worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=threads)
-    worker.start()
+    # start_worker emits process_boot, which TimeLimit needs to enforce item time limits.
+    queues = {*(portal_queue(portal) for portal in Portal), RESULTS_QUEUE}
+    worker = start_worker(broker, queues=queues, threads=threads, idle_timeout_ms=100)
     stack.callback(worker.stop)
     return broker
 

@@ -19,6 +19,7 @@ from syncbucket.db.base import utcnow
 from syncbucket.domain.portals import ModuleKey, parse_module_keys
 from syncbucket.domain.runs import RunSource, RunStatus
 from syncbucket.pipeline.queries import exception_rows, list_runs, run_summary
+from syncbucket.pipeline.report_csv import write_exception_csv
 from syncbucket.pipeline.requests import RunRequest
 from syncbucket.pipeline.runs import CreatedRun, cancel_run, create_run, retry_failed
 from syncbucket.pipeline.views import RunSummary
@@ -28,7 +29,6 @@ from syncbucket_cli.run_views import (
     exceptions_view,
     runs_view,
     summary_view,
-    write_exception_csv,
 )
 from syncbucket_cli.rundb import FirmDatabase, firm_database, requested_by
 from syncbucket_cli.runtime import fail

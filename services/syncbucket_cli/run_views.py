@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TextIO
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -14,9 +12,6 @@ from rich.text import Text
 from syncbucket.pipeline.views import ExceptionRow, RunListEntry, RunSummary, StatusCounts
 from syncbucket_cli.progress import PORTAL_LABELS, total
 
-CSV_COLUMNS = ("client", "tan", "module", "portal", "error_code", "message", "attempts")
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STATUS_STYLE = {
     "completed": "green",
     "completed_with_errors": "yellow",
@@ -97,29 +92,3 @@ def exceptions_view(run_id: int, rows: Sequence[ExceptionRow]) -> Table:
             str(row.attempts),
         )
     return table
-
-
-def _safe(value: str | None) -> str:
-    text = value or ""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def write_exception_csv(rows: Iterable[ExceptionRow], stream: TextIO) -> int:
-    """The exception report as CSV (same columns as the API's report.csv); rows written."""
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in rows:
-        writer.writerow(
-            [
-                _safe(row.client_name),
-                row.tan,
-                row.module,
-                row.portal,
-                _safe(row.error_code),
-                _safe(row.error_message),
-                row.attempts,
-            ]
-        )
-        count += 1
-    return count

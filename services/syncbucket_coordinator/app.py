@@ -6,8 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from syncbucket.metrics import render_latest
 from syncbucket_coordinator import routes_clients, routes_runs
 from syncbucket_coordinator.container import Coordinator
 from syncbucket_coordinator.errors import install_error_handlers
@@ -41,6 +42,12 @@ def create_app(coordinator: Coordinator) -> FastAPI:
         """200 when the database answers and the started loops are alive, else 503."""
         body = health(coordinator)
         return JSONResponse(body, 200 if body["status"] == "ok" else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """The coordinator's Prometheus metrics (also on its own metrics port)."""
+        body, content_type = render_latest()
+        return Response(body, media_type=content_type)
 
     return app
 

@@ -20,7 +20,14 @@ from syncbucket.db.session import SessionFactory, make_session_factory
 from syncbucket.messaging.broker import make_broker
 from syncbucket.messaging.publishers import DramatiqWorkPublisher
 from syncbucket.pipeline.dispatcher import WorkPublisher
-from syncbucket_coordinator.loops import Clock, PeriodicLoop, dispatcher_loop, reaper_loop
+from syncbucket_coordinator.loops import (
+    Clock,
+    PeriodicLoop,
+    dispatcher_loop,
+    metrics_loop,
+    reaper_loop,
+)
+from syncbucket_coordinator.observe import observer
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +85,12 @@ def bootstrap(
     if publisher is None:
         publisher, close_broker = _broker_publisher(settings)
         closers.append(close_broker)
+    gauges = observer(settings, sessions, clock)
+    closers.append(gauges.close)
     loops = (
         dispatcher_loop(settings, sessions, publisher, clock),
         reaper_loop(settings, sessions, clock),
+        metrics_loop(gauges),
     )
     return Coordinator(settings, db, sessions, loops, clock, closers)
 

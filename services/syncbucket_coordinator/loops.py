@@ -21,6 +21,12 @@ from syncbucket.contracts.messages import OutcomeMessage
 from syncbucket.db.session import SessionFactory
 from syncbucket.pipeline.dispatcher import WorkPublisher, dispatch_tick, windows_from_settings
 from syncbucket.pipeline.reaper import reap
+from syncbucket_coordinator.observe import (
+    METRICS_INTERVAL_SECONDS,
+    CoordinatorObserver,
+    count_reaped,
+    count_releases,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +123,7 @@ def dispatcher_loop(
         releases = dispatch_tick(
             sessions, publisher, windows, clock(), queued_timeout=queued_timeout
         )
+        count_releases(releases)
         if releases:
             logger.debug(
                 "dispatched %s",
@@ -140,6 +147,7 @@ def reaper_loop(settings: Settings, sessions: SessionFactory, clock: Clock) -> P
 
     def tick() -> None:
         report = reap(sessions, _log_timed_out, clock(), settings)
+        count_reaped(report)
         if report.released or report.failed or report.cancelled:
             logger.info(
                 "reaper: %d released again, %d failed as timed out, %d cancelled",
@@ -149,3 +157,8 @@ def reaper_loop(settings: Settings, sessions: SessionFactory, clock: Clock) -> P
             )
 
     return PeriodicLoop("reaper", settings.reaper_interval_seconds, tick)
+
+
+def metrics_loop(observer: CoordinatorObserver) -> PeriodicLoop:
+    """Refresh the coordinator's gauges: backlog, active runs, RabbitMQ queue depths."""
+    return PeriodicLoop("metrics", METRICS_INTERVAL_SECONDS, observer.tick)

@@ -1,6 +1,7 @@
 """Entrypoint: ``python -m syncbucket_coordinator [--host H] [--port P]``.
 
 Host and port default to ``SYNCBUCKET_API_HOST`` / ``SYNCBUCKET_API_PORT`` (127.0.0.1:8080).
+``/metrics`` is served on the API and on ``SYNCBUCKET_COORDINATOR_METRICS_PORT`` (9101).
 Start-up refuses a bad setting or a database not at the current migration with a one-line
 message (exit 2). SIGTERM or Ctrl-C: uvicorn finishes the requests in flight, then the
 loops stop, the broker and the database are released, and the process exits 0.
@@ -20,6 +21,8 @@ import uvicorn
 from syncbucket.config import ConfigError, Settings, load_settings
 from syncbucket.db.migrate import MigrationsNotFoundError, SchemaNotCurrentError
 from syncbucket.logs import configure_logging
+from syncbucket.metrics import record
+from syncbucket.metrics.serve import try_serve_metrics
 from syncbucket_coordinator.app import create_app
 from syncbucket_coordinator.container import Coordinator, bootstrap
 
@@ -43,6 +46,9 @@ def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
 def serve(coordinator: Coordinator, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
+    settings = coordinator.settings
+    record.init_coordinator_series()
+    metrics = try_serve_metrics(settings.coordinator_metrics_port, host=settings.metrics_host)
     try:
         coordinator.start()
         logger.info("coordinator API on http://%s:%d/api/v1/docs", host, port)
@@ -56,6 +62,8 @@ def serve(coordinator: Coordinator, host: str, port: int) -> None:
         )
     finally:
         coordinator.close()
+        if metrics is not None:
+            metrics.close()
         logger.info("coordinator stopped")
 
 

@@ -10,11 +10,11 @@ from fastapi.responses import StreamingResponse
 from syncbucket.db.session import unit_of_work
 from syncbucket.domain.runs import ItemStatus, RunSource
 from syncbucket.pipeline.queries import exception_rows, list_items, list_runs, run_summary
+from syncbucket.pipeline.report_csv import csv_lines
 from syncbucket.pipeline.requests import RunRequest
 from syncbucket.pipeline.runs import cancel_run, create_run, retry_failed
 from syncbucket_coordinator.auth import Firm, Root
 from syncbucket_coordinator.errors import ApiError
-from syncbucket_coordinator.report import csv_lines
 from syncbucket_coordinator.schemas import (
     ERROR_RESPONSES,
     NOT_FOUND,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -67,6 +68,12 @@ def start_stack(database: SeededDatabase, amqp_url: str, **settings: object) -> 
         dispatch_interval_seconds=0.2,
         retry_min_backoff_seconds=0.2,
         retry_max_backoff_seconds=2.0,
+        # Own metrics directory and ports, so a `make stack` on this host is not disturbed.
+        metrics_dir=tempfile.mkdtemp(prefix="syncbucket-e2e-metrics-"),
+        coordinator_metrics_port=free_port(),
+        aggregator_metrics_port=free_port(),
+        traces_worker_metrics_port=free_port(),
+        itportal_worker_metrics_port=free_port(),
         **{**defaults, **settings},
     )
     stack = Stack(env)

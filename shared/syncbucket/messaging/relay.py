@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from syncbucket.db.base import utcnow
 from syncbucket.db.session import SessionFactory, unit_of_work
 from syncbucket.messaging.publishers import EventPublisher
-from syncbucket.pipeline.events import cloud_event
+from syncbucket.metrics import record
+from syncbucket.metrics.probes import outbox_backlog
+from syncbucket.pipeline.events import RUN_COMPLETED_TYPE, cloud_event
 from syncbucket.pipeline.outbox import mark_sent, note_attempt, pending_events
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,13 @@ class OutboxRelay:
         sent: list[int] = []
         try:
             for row_id, routing_key, event in pending:
-                self._publisher.publish(routing_key, event)
+                try:
+                    self._publisher.publish(routing_key, event)
+                except Exception:
+                    record.event_publish_failed(str(event["type"]))
+                    raise
                 sent.append(row_id)
+                observe_published(event)
         finally:
             if sent:
                 with unit_of_work(self._sessions) as session:
@@ -91,6 +98,12 @@ class OutboxRelay:
             note_attempt(session, [row.id for row in rows])
             return [(row.id, row.routing_key, cloud_event(row)) for row in rows]
 
+    def observe_backlog(self) -> None:
+        """Set the outbox gauges: rows not yet published, age of the oldest."""
+        with self._sessions() as session:
+            backlog = outbox_backlog(session, self._clock())
+        record.outbox_state(backlog.pending, backlog.oldest_age_seconds)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -98,4 +111,29 @@ class OutboxRelay:
                 self._publisher.keepalive()
             except Exception:
                 log.exception("outbox relay pass failed; retrying in %.1f s", self._interval)
+            try:
+                self.observe_backlog()
+            except Exception:
+                log.exception("could not read the outbox backlog for the metrics")
             self._stop.wait(self._interval)
+
+
+def observe_published(event: Mapping[str, Any]) -> None:
+    """Count a confirmed event; a ``run.completed`` one also counts its run as finished.
+
+    Runs are counted here, where every completion passes exactly once on the normal path
+    (the aggregator, the reaper and cancel all complete runs through the outbox); a relay
+    crash between publishing and marking the row sent counts that run twice.
+    """
+    event_type = str(event.get("type"))
+    record.event_published(event_type)
+    data = event.get("data")
+    if event_type != RUN_COMPLETED_TYPE or not isinstance(data, Mapping):
+        return
+    try:
+        created = datetime.fromisoformat(str(data["created_at"]))
+        completed = datetime.fromisoformat(str(data["completed_at"]))
+    except (KeyError, ValueError):
+        log.warning("run.completed event %s without its times", event.get("id"))
+        return
+    record.run_completed(str(data.get("status")), (completed - created).total_seconds())

@@ -46,9 +46,18 @@ from syncbucket.messaging.envelopes import (
     parse_work,
     work_envelope,
 )
-from syncbucket.pipeline.aggregator import apply_outcome
+from syncbucket.messaging.log_fields import ClientTans
+from syncbucket.metrics import record
+from syncbucket.pipeline.aggregator import ApplyResult, apply_outcome
 from syncbucket.pipeline.retry_policy import INTERNAL_ERROR, TIMED_OUT, Failure, RetryDecision
-from syncbucket.pipeline.work import Attempt, WorkDeps, WorkResult, after_unexpected, process_work
+from syncbucket.pipeline.work import (
+    Attempt,
+    NotRunnable,
+    WorkDeps,
+    WorkResult,
+    after_unexpected,
+    process_work,
+)
 from syncbucket.portals.http import portal_name
 from syncbucket.portals.registry import part
 
@@ -97,6 +106,7 @@ class WorkActor:
     def __init__(self, deps: WorkDeps, broker: dramatiq.Broker) -> None:
         self._deps = deps
         self._broker = broker
+        self._tans = ClientTans(deps.sessions)
 
     def __call__(self, kwargs: Mapping[str, Any]) -> None:
         queue, options = current_delivery()
@@ -109,12 +119,17 @@ class WorkActor:
         context = log_context(
             run_id=work.run_id,
             item_id=work.item_id,
+            client_tan=self._tans.get(work.client_id),
             portal=work.portal,
             module=work.module,
             attempt=attempt.number,
         )
         with context:
-            self._deliver(work, attempt, self._attempt(work, attempt))
+            started = time.monotonic()
+            result = self._attempt(work, attempt)
+            if not isinstance(result, NotRunnable):
+                record.item_attempt(work.portal, work.module, time.monotonic() - started)
+            self._deliver(work, attempt, result)
 
     def _attempt(self, work: WorkMessage, attempt: Attempt) -> WorkResult:
         started = time.monotonic()
@@ -139,13 +154,15 @@ class WorkActor:
     def _deliver(self, work: WorkMessage, attempt: Attempt, result: WorkResult) -> None:
         if isinstance(result, OutcomeMessage):
             self._broker.enqueue(outcome_envelope(result))
-            log.info(
-                "item %s %s after %s attempt(s)%s",
-                work.item_id,
-                result.status,
-                result.attempts,
-                f": {result.error_code}" if result.error_code else "",
-            )
+            record.item_finished(work.portal, work.module, result.status)
+            with log_context(error_code=result.error_code):
+                log.info(
+                    "item %s %s after %s attempt(s)%s",
+                    work.item_id,
+                    result.status,
+                    result.attempts,
+                    f": {result.error_code}" if result.error_code else "",
+                )
         elif isinstance(result, RetryDecision):
             self._retry(work, attempt, result)
         else:
@@ -159,6 +176,12 @@ class WorkActor:
         }
         delay_ms = max(1, int(decision.delay_seconds * 1000))
         self._broker.enqueue(work_envelope(work, options), delay=delay_ms)
+        record.retry_scheduled(work.portal, decision.error.code)
+        with log_context(error_code=decision.error.code):
+            self._log_retry(work, decision, number)
+
+    @staticmethod
+    def _log_retry(work: WorkMessage, decision: RetryDecision, number: int) -> None:
         log.info(
             "item %s: %s; %s in %.1f s (attempt %s next)",
             work.item_id,
@@ -186,8 +209,17 @@ class OutcomeRecorder:
         except MalformedMessage as exc:
             log.error("dropping a malformed outcome message (dead-lettered): %s", exc)
             raise
-        with unit_of_work(self._sessions) as session:
-            result = apply_outcome(session, outcome, self._clock())
+        context = log_context(
+            run_id=outcome.run_id, item_id=outcome.item_id, error_code=outcome.error_code
+        )
+        with context:
+            with unit_of_work(self._sessions) as session:
+                result = apply_outcome(session, outcome, self._clock())
+            record.outcome_applied(result.applied)
+            self._log(outcome, result)
+
+    @staticmethod
+    def _log(outcome: OutcomeMessage, result: ApplyResult) -> None:
         log.info(
             "outcome of item %s (%s): applied=%s completed=%s",
             outcome.item_id,

@@ -14,6 +14,7 @@ in-progress messages); SyncBucket has none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -59,120 +60,87 @@ class SyncBucketMetrics:
     outbox_oldest_age: Gauge
 
 
+@dataclass(frozen=True)
+class Spec:
+    """One metric of the catalogue: the field it fills and how prometheus_client builds it."""
+
+    field: str
+    kind: str  # counter, gauge, histogram
+    name: str
+    doc: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+    mode: str = "mostrecent"  # gauges: how a pool's processes combine
+
+
+P = ("portal",)
+C, G, H = "counter", "gauge", "histogram"
+SPECS: tuple[Spec, ...] = (
+    # workers
+    Spec("items_processed", C, "syncbucket_items_processed_total",
+         "Items finished by a worker.", ("portal", "module", "outcome")),
+    Spec("item_duration", H, "syncbucket_item_duration_seconds",
+         "Wall time of one attempt of one item.", ("portal", "module"), ITEM_BUCKETS),
+    Spec("portal_requests", C, "syncbucket_portal_requests_total",
+         "HTTP requests to a portal by status class.", ("portal", "status_class")),
+    Spec("portal_request_duration", H, "syncbucket_portal_request_duration_seconds",
+         "Portal response time.", P, REQUEST_BUCKETS),
+    Spec("ratelimit_wait", H, "syncbucket_ratelimit_wait_seconds",
+         "Time a request waited for a rate-limit token.", P, WAIT_BUCKETS),
+    Spec("ratelimit_limit", G, "syncbucket_ratelimit_limit_per_second",
+         "Configured request rate.", P, mode="max"),
+    Spec("ratelimit_effective", G, "syncbucket_ratelimit_effective_per_second",
+         "Request rate in force after adaptive slow-down.", P),
+    Spec("ratelimit_slowdowns", C, "syncbucket_ratelimit_slowdowns_total",
+         "Adaptive slow-downs.", ("portal", "reason")),
+    Spec("retries", C, "syncbucket_retries_total",
+         "Retries scheduled, by error code.", ("portal", "reason")),
+    Spec("logins", C, "syncbucket_logins_total", "Portal logins.", ("portal", "result")),
+    # coordinator
+    Spec("dispatcher_pending", G, "syncbucket_dispatcher_pending_items",
+         "Items waiting to be released (backlog).", P),
+    Spec("dispatcher_inflight", G, "syncbucket_dispatcher_inflight_items",
+         "Items queued or running.", P),
+    Spec("dispatcher_window", G, "syncbucket_dispatcher_window_items",
+         "The in-flight cap per portal.", P),
+    Spec("items_released", C, "syncbucket_items_released_total",
+         "Items released to the portal queues.", P),
+    Spec("queue_messages", G, "syncbucket_queue_messages", "RabbitMQ queue depth.", ("queue",)),
+    Spec("runs_active", G, "syncbucket_runs_active", "Runs pending or running."),
+    Spec("runs_max_seconds_since_progress", G, "syncbucket_runs_max_seconds_since_progress",
+         "Longest time any active run has gone without an item finishing."),
+    Spec("reaper_actions", C, "syncbucket_reaper_actions_total",
+         "Items released, timed out or cancelled by the reaper.", ("action",)),
+    Spec("requests_rejected", C, "syncbucket_requests_rejected_total",
+         "Upstream sync requests dead-lettered.", ("reason",)),
+    # aggregator
+    Spec("runs_completed", C, "syncbucket_runs_completed_total",
+         "Runs that reached a final status.", ("status",)),
+    Spec("run_duration", H, "syncbucket_run_duration_seconds",
+         "Run duration, created to completed.", ("status",), RUN_BUCKETS),
+    Spec("outcomes_applied", C, "syncbucket_outcomes_applied_total",
+         "Outcomes applied or duplicate.", ("result",)),
+    Spec("events_published", C, "syncbucket_events_published_total",
+         "CloudEvents confirmed by RabbitMQ.", ("type",)),
+    Spec("events_publish_failures", C, "syncbucket_events_publish_failures_total",
+         "Event publish attempts that failed (retried).", ("type",)),
+    Spec("outbox_pending", G, "syncbucket_outbox_pending_events",
+         "Outbox rows not yet published."),
+    Spec("outbox_oldest_age", G, "syncbucket_outbox_oldest_pending_age_seconds",
+         "Age of the oldest unpublished outbox row (outbox lag)."),
+)  # fmt: skip
+
+
+def _build(spec: Spec, registry: CollectorRegistry) -> Counter | Gauge | Histogram:
+    if spec.kind == C:
+        return Counter(spec.name, spec.doc, spec.labels, registry=registry)
+    if spec.kind == H:
+        return Histogram(spec.name, spec.doc, spec.labels, registry=registry, buckets=spec.buckets)
+    mode: Any = spec.mode
+    return Gauge(spec.name, spec.doc, spec.labels, registry=registry, multiprocess_mode=mode)
+
+
 def build_metrics(registry: CollectorRegistry) -> SyncBucketMetrics:
     """Define the catalogue on ``registry`` (each registry at most once)."""
-
-    def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
-        return Counter(name, doc, labels, registry=registry)
-
-    def histogram(
-        name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]
-    ) -> Histogram:
-        return Histogram(name, doc, labels, registry=registry, buckets=buckets)
-
-    def gauge(name: str, doc: str, labels: tuple[str, ...], *, mode: str = "mostrecent") -> Gauge:
-        return Gauge(name, doc, labels, registry=registry, multiprocess_mode=mode)  # type: ignore[arg-type]
-
-    p = ("portal",)
-    return SyncBucketMetrics(
-        items_processed=counter(
-            "syncbucket_items_processed_total",
-            "Items finished by a worker.",
-            ("portal", "module", "outcome"),
-        ),
-        item_duration=histogram(
-            "syncbucket_item_duration_seconds",
-            "Wall time of one attempt of one item.",
-            ("portal", "module"),
-            ITEM_BUCKETS,
-        ),
-        portal_requests=counter(
-            "syncbucket_portal_requests_total",
-            "HTTP requests to a portal by status class.",
-            ("portal", "status_class"),
-        ),
-        portal_request_duration=histogram(
-            "syncbucket_portal_request_duration_seconds",
-            "Portal response time.",
-            p,
-            REQUEST_BUCKETS,
-        ),
-        ratelimit_wait=histogram(
-            "syncbucket_ratelimit_wait_seconds",
-            "Time a request waited for a rate-limit token.",
-            p,
-            WAIT_BUCKETS,
-        ),
-        ratelimit_limit=gauge(
-            "syncbucket_ratelimit_limit_per_second", "Configured request rate.", p, mode="max"
-        ),
-        ratelimit_effective=gauge(
-            "syncbucket_ratelimit_effective_per_second",
-            "Request rate in force after adaptive slow-down.",
-            p,
-        ),
-        ratelimit_slowdowns=counter(
-            "syncbucket_ratelimit_slowdowns_total", "Adaptive slow-downs.", ("portal", "reason")
-        ),
-        retries=counter(
-            "syncbucket_retries_total", "Retries scheduled, by error code.", ("portal", "reason")
-        ),
-        logins=counter("syncbucket_logins_total", "Portal logins.", ("portal", "result")),
-        dispatcher_pending=gauge(
-            "syncbucket_dispatcher_pending_items", "Items waiting to be released (backlog).", p
-        ),
-        dispatcher_inflight=gauge(
-            "syncbucket_dispatcher_inflight_items", "Items queued or running.", p
-        ),
-        dispatcher_window=gauge(
-            "syncbucket_dispatcher_window_items", "The in-flight cap per portal.", p
-        ),
-        items_released=counter(
-            "syncbucket_items_released_total", "Items released to the portal queues.", p
-        ),
-        queue_messages=gauge("syncbucket_queue_messages", "RabbitMQ queue depth.", ("queue",)),
-        runs_active=gauge("syncbucket_runs_active", "Runs pending or running.", ()),
-        runs_max_seconds_since_progress=gauge(
-            "syncbucket_runs_max_seconds_since_progress",
-            "Longest time any active run has gone without an item finishing.",
-            (),
-        ),
-        reaper_actions=counter(
-            "syncbucket_reaper_actions_total",
-            "Items released or timed out by the reaper.",
-            ("action",),
-        ),
-        requests_rejected=counter(
-            "syncbucket_requests_rejected_total",
-            "Upstream sync requests dead-lettered.",
-            ("reason",),
-        ),
-        runs_completed=counter(
-            "syncbucket_runs_completed_total", "Runs that reached a final status.", ("status",)
-        ),
-        run_duration=histogram(
-            "syncbucket_run_duration_seconds",
-            "Run duration, created to completed.",
-            ("status",),
-            RUN_BUCKETS,
-        ),
-        outcomes_applied=counter(
-            "syncbucket_outcomes_applied_total", "Outcomes applied or duplicate.", ("result",)
-        ),
-        events_published=counter(
-            "syncbucket_events_published_total", "CloudEvents confirmed by RabbitMQ.", ("type",)
-        ),
-        events_publish_failures=counter(
-            "syncbucket_events_publish_failures_total",
-            "Event publish attempts that failed (retried).",
-            ("type",),
-        ),
-        outbox_pending=gauge(
-            "syncbucket_outbox_pending_events", "Outbox rows not yet published.", ()
-        ),
-        outbox_oldest_age=gauge(
-            "syncbucket_outbox_oldest_pending_age_seconds",
-            "Age of the oldest unpublished outbox row (outbox lag).",
-            (),
-        ),
-    )
+    built: dict[str, Any] = {spec.field: _build(spec, registry) for spec in SPECS}
+    return SyncBucketMetrics(**built)

@@ -34,10 +34,17 @@ class PoolPrometheus(Prometheus):
     def __init__(self, *, expose: bool) -> None:
         super().__init__()
         self._expose = expose
+        self._booted = False
 
     @property
     def forks(self) -> list[Callable[[], int]]:
         return [serve_pool_metrics] if self._expose else []
+
+    def after_process_boot(self, broker: Broker) -> None:
+        """Define the metrics once, even if ``process_boot`` is emitted again."""
+        if not self._booted:
+            self._booted = True
+            super().after_process_boot(broker)  # type: ignore[no-untyped-call]
 
 
 def install_dramatiq_metrics(broker: Broker, *, in_process: bool = False) -> PoolPrometheus:
@@ -62,5 +69,5 @@ def install_dramatiq_metrics(broker: Broker, *, in_process: bool = False) -> Poo
     middleware = PoolPrometheus(expose=not in_process)
     broker.add_middleware(middleware)
     if in_process:
-        middleware.after_process_boot(broker)  # type: ignore[no-untyped-call]
+        middleware.after_process_boot(broker)
     return middleware

@@ -29,7 +29,7 @@ ERROR_REASONS: frozenset[str] = frozenset(
 LOGIN_RESULTS: frozenset[str] = frozenset(
     {"success", "rejected", "locked", "error", "skipped_breaker"}
 )
-REAPER_ACTIONS: frozenset[str] = frozenset({"released", "timed_out"})
+REAPER_ACTIONS: frozenset[str] = frozenset({"released", "timed_out", "cancelled"})
 FINAL_RUN_STATUSES: frozenset[str] = frozenset(
     {RunStatus.COMPLETED.value, RunStatus.COMPLETED_WITH_ERRORS.value, RunStatus.CANCELLED.value}
 )

@@ -32,6 +32,12 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Dramatiq's Prometheus middleware reads its directory from this variable when
 #: ``dramatiq.middleware.prometheus`` is imported; it must be the same directory.
 DRAMATIQ_DB_ENV = "dramatiq_prom_db"
+#: What ``syncbucket worker`` hands a pool's fork process
+#: (:func:`syncbucket.metrics.serve.serve_pool_metrics`): the pool's port (setting
+#: ``<portal>_worker_metrics_port``) and interface (the ``metrics_host`` setting, whose
+#: variable this is).
+METRICS_PORT_ENV = "SYNCBUCKET_METRICS_PORT"
+METRICS_HOST_ENV = "SYNCBUCKET_METRICS_HOST"
 
 
 class MetricsSetupError(RuntimeError):
@@ -63,6 +69,25 @@ def prepare_multiprocess_dir(path: str | os.PathLike[str], *, clear: bool = True
         values: Any = sys.modules["prometheus_client.values"]
         values.ValueClass = values.MultiProcessValue()
     return directory
+
+
+def pool_environment(path: str | os.PathLike[str], *, port: int, host: str) -> dict[str, str]:
+    """Create and empty a pool's directory; the variables its processes need.
+
+    For a launcher that ``exec``s the pool with them (``os.execve``): unlike
+    :func:`prepare_multiprocess_dir` it leaves this process's own metrics alone. Empty it
+    only when no process of the pool is running.
+    """
+    directory = Path(path).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return {
+        MULTIPROC_ENV: str(directory),
+        DRAMATIQ_DB_ENV: str(directory),
+        METRICS_PORT_ENV: str(port),
+        METRICS_HOST_ENV: host,
+    }
 
 
 def _check_loaded_modules(directory: Path) -> bool:

@@ -31,12 +31,19 @@ def init_worker_series(portal: str) -> None:
 
     m, p = get_metrics(), lb.bounded(portal, lb.PORTALS)
     for module in modules_for(p):
+        m.item_duration.labels(p, module.value)
         for outcome in lb.ITEM_OUTCOMES:
             m.items_processed.labels(p, module.value, outcome)
     for status in lb.STATUS_CLASSES:
         m.portal_requests.labels(p, status)
     for result in lb.LOGIN_RESULTS:
         m.logins.labels(p, result)
+    for reason in lb.ERROR_REASONS:
+        m.retries.labels(p, reason)
+    for slowdown in lb.SLOWDOWN_REASONS:
+        m.ratelimit_slowdowns.labels(p, slowdown)
+    m.portal_request_duration.labels(p)
+    m.ratelimit_wait.labels(p)
 
 
 def item_attempt(portal: str, module: str, seconds: float) -> None:
@@ -103,6 +110,15 @@ class PortalBacklog:
     window: int
 
 
+def init_coordinator_series() -> None:
+    """The coordinator's counters at zero, for every portal and reaper action."""
+    m = get_metrics()
+    for portal in sorted(lb.PORTALS):
+        m.items_released.labels(portal)
+    for action in sorted(lb.REAPER_ACTIONS):
+        m.reaper_actions.labels(action)
+
+
 def dispatcher_tick(backlogs: Iterable[PortalBacklog]) -> None:
     """Set the backlog gauges; a portal missing from ``backlogs`` is reported as empty."""
     m = get_metrics()
@@ -143,6 +159,21 @@ def request_rejected(reason: str) -> None:
 
 
 # --- aggregator ----------------------------------------------------------------------
+
+
+def init_aggregator_series(event_types: Iterable[str]) -> None:
+    """The aggregator's counters and histograms at zero, for every bounded label value."""
+    m = get_metrics()
+    for status in sorted(lb.FINAL_RUN_STATUSES):
+        m.runs_completed.labels(status)
+        m.run_duration.labels(status)
+    for result in sorted(lb.APPLY_RESULTS):
+        m.outcomes_applied.labels(result)
+    for event_type in event_types:
+        m.events_published.labels(_token(event_type))
+        m.events_publish_failures.labels(_token(event_type))
+    m.outbox_pending.set(0)
+    m.outbox_oldest_age.set(0)
 
 
 def outcome_applied(applied: bool) -> None:

@@ -8,24 +8,22 @@ prometheus_client is imported inside the functions, never at module import.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncbucket.metrics.multiproc import multiprocess_dir
+from syncbucket.metrics.multiproc import METRICS_HOST_ENV, METRICS_PORT_ENV, multiprocess_dir
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
     from prometheus_client.registry import Collector
 
-#: Proposed settings (not yet in syncbucket.config): the port and interface of a
-#: service's /metrics. Read by :func:`serve_pool_metrics`, the Dramatiq fork function.
-METRICS_PORT_ENV = "SYNCBUCKET_METRICS_PORT"
-METRICS_HOST_ENV = "SYNCBUCKET_METRICS_HOST"
 DEFAULT_METRICS_HOST = "127.0.0.1"
+log = logging.getLogger("syncbucket.metrics")
 #: One port per service / pool; deploy/prometheus/prometheus.yml scrapes these.
 DEFAULT_METRICS_PORTS: dict[str, int] = {
     "coordinator": 9101,
@@ -82,6 +80,23 @@ def serve_metrics(
     return MetricsServer(server, thread)
 
 
+def try_serve_metrics(
+    port: int, *, host: str = DEFAULT_METRICS_HOST, directory: Path | None = None
+) -> MetricsServer | None:
+    """:func:`serve_metrics`, or None with an error logged if the port cannot be bound.
+
+    A service keeps working without its /metrics (Prometheus then reports it down, which
+    pages through ``SyncBucketServiceDown``) rather than refusing to process work.
+    """
+    try:
+        server = serve_metrics(port, host=host, directory=directory)
+    except OSError as exc:
+        log.error("cannot serve /metrics on %s:%d (%s); running without it", host, port, exc)
+        return None
+    log.info("metrics on http://%s:%d/metrics", host, server.port)
+    return server
+
+
 def serve_pool_metrics() -> int:
     """Dramatiq fork function: serve the pool's directory until SIGTERM.
 
@@ -96,6 +111,7 @@ def serve_pool_metrics() -> int:
         raise RuntimeError(f"{METRICS_PORT_ENV} is not set for this worker pool")
     port = int(port_text)
     host = os.environ.get(METRICS_HOST_ENV, DEFAULT_METRICS_HOST)
-    serve_metrics(port, host=host, directory=directory)
+    if try_serve_metrics(port, host=host, directory=directory) is None:
+        return 1
     threading.Event().wait()  # dramatiq's SIGTERM handler exits the process
     return 0

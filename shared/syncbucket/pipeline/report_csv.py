@@ -1,10 +1,11 @@
-"""The exception report: a run's failed items as CSV, produced line by line."""
+"""The exception report as CSV, line by line: one format for the API and the CLI."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from syncbucket.pipeline.views import ExceptionRow
 
@@ -41,3 +42,14 @@ def csv_lines(rows: Iterable[ExceptionRow]) -> Iterator[str]:
         buffer.truncate()
         writer.writerow(_cells(row))
         yield buffer.getvalue()
+
+
+def write_exception_csv(rows: Iterable[ExceptionRow], stream: TextIO) -> int:
+    """Write the whole report to ``stream``; returns how many failed items it lists."""
+    lines = csv_lines(rows)
+    stream.write(next(lines))
+    count = 0
+    for line in lines:
+        stream.write(line)
+        count += 1
+    return count

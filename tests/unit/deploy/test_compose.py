@@ -20,6 +20,7 @@ from syncbucket_cli.main import app
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
 INFRA = ("postgres", "rabbitmq", "redis")
+MONITORING = ("prometheus", "grafana")
 APP_IMAGE = "syncbucket:local"
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 EXPECTED_APP = {
@@ -45,7 +46,7 @@ def app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 def test_every_process_of_the_stack_is_a_service(services: dict[str, dict[str, Any]]) -> None:
     assert set(app_services(services)) == EXPECTED_APP
-    assert set(services) == EXPECTED_APP | set(INFRA)
+    assert set(services) == EXPECTED_APP | set(INFRA) | set(MONITORING)
     for name, service in services.items():
         assert service.get("image") or service.get("build"), name
     assert "8080:8080" in services["coordinator"]["ports"]
@@ -122,3 +123,22 @@ def test_urls_point_at_the_compose_services(services: dict[str, dict[str, Any]])
         if key != "SYNCBUCKET_SECRET_KEY"
     }
     assert Settings(**fields).broker_url == env["SYNCBUCKET_BROKER_URL"]
+
+
+def test_monitoring_mounts_exist_and_compose_scrape_config_matches_the_local_one(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    root = COMPOSE.parent
+    for name in MONITORING:
+        for volume in services[name]["volumes"]:
+            assert (root / volume.split(":")[0]).exists(), (name, volume)
+    local = yaml.safe_load((root / "deploy/prometheus/prometheus.yml").read_text())
+    compose = yaml.safe_load((root / "deploy/prometheus/prometheus.compose.yml").read_text())
+    assert [job["job_name"] for job in compose["scrape_configs"]] == [
+        job["job_name"] for job in local["scrape_configs"]
+    ]
+    for job in compose["scrape_configs"]:
+        for target in job["static_configs"][0]["targets"]:
+            host = target.split(":")[0]
+            assert host == "localhost" or host in services, (job["job_name"], target)
+    assert compose["rule_files"] == local["rule_files"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import dramatiq
 import pytest
@@ -58,18 +59,25 @@ def test_worker_command_refuses_an_unknown_portal() -> None:
     assert "traces, itportal" in result.output
 
 
-def test_worker_command_replaces_itself_with_dramatiq(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
-    monkeypatch.setattr(os, "execv", lambda path, argv: seen.append(argv))
+def test_worker_command_replaces_itself_with_dramatiq(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(os, "execve", lambda path, argv, env: seen.append((argv, env)))
+    monkeypatch.setenv("SYNCBUCKET_METRICS_DIR", str(tmp_path))
+    monkeypatch.setenv("SYNCBUCKET_TRACES_WORKER_METRICS_PORT", "9333")
+    stale = tmp_path / "worker-traces" / "counter_123.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
     result = CliRunner().invoke(app, ["worker", "--portal", "traces", "--threads", "4"])
     assert result.exit_code == 0, result.output
-    assert seen and seen[0][3:] == [
-        "syncbucket_workers.traces",
-        "--queues",
-        "portal.traces",
-        "--threads",
-        "4",
-    ]
+    argv, env = seen[0]
+    assert argv[3:] == ["syncbucket_workers.traces", "--queues", "portal.traces", "--threads", "4"]
+    directory = str((tmp_path / "worker-traces").resolve())
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == env["dramatiq_prom_db"] == directory
+    assert env["SYNCBUCKET_METRICS_PORT"] == "9333"
+    assert not stale.exists(), "the pool's directory is emptied at start"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ, "the launcher's own env is untouched"
 
 
 def test_a_separate_pool_needs_rabbitmq(settings: Settings) -> None:
