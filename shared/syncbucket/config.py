@@ -7,6 +7,7 @@ A bad value is refused at start-up with the variable's name and what was expecte
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -147,12 +148,28 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(_describe(exc)) from None
 
 
+def _mask_userinfo(text: str) -> str:
+    """``scheme://user:password@host`` -> ``scheme://user:***@host``: URLs carry passwords."""
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _shown_input(field: str, given: object) -> str:
+    if "secret" in field or "password" in field:
+        return ""
+    if isinstance(given, str) and "://" in given:
+        return f" (got {_mask_userinfo(given)!r})"
+    return f" (got {given!r})"
+
+
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
-        given = error.get("input")
-        shown = "" if "secret" in field else f" (got {given!r})"
+        shown = _shown_input(field, error.get("input"))
         message = str(error["msg"]).removeprefix("Value error, ")
         problems.append(f"{ENV_PREFIX}{field.upper()}: {message}{shown}")
     return "invalid configuration: " + "; ".join(problems)
