@@ -97,4 +97,6 @@ def follow(
             summary = fetch()
             if console is not None:
                 live.update(progress_view(summary, time.monotonic() - started))
+    if console is not None and not console.is_terminal:
+        console.line()  # off a terminal, Live's last frame ends without a newline
     return summary
