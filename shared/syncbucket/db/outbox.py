@@ -1,6 +1,7 @@
 """Table ``outbox``: events written in the same transaction as the state they announce.
 
-The relay publishes rows with ``sent_at IS NULL`` (publisher confirms), then sets
+The relay claims rows with ``sent_at IS NULL`` (``claimed_until``: a lease, so two relays
+never publish the same row at once), publishes them (publisher confirms), then sets
 ``sent_at``; consumers dedupe on ``event_id`` (the CloudEvents ``id``).
 """
 
@@ -27,6 +28,7 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
     sent_at: Mapped[datetime | None]
     publish_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    claimed_until: Mapped[datetime | None]  # a relay's lease on the row (unsent rows only)
 
     def __repr__(self) -> str:
         return f"OutboxEvent(event_id={self.event_id!r}, type={self.event_type!r})"

@@ -1,10 +1,12 @@
 """The outbox relay: unsent outbox rows -> CloudEvents on ``syncbucket.events`` (DESIGN §3.7).
 
-Each pass reads a batch of pending rows in one short transaction, publishes them one by
-one with publisher confirms *outside* any transaction (no row or SQLite write lock is held
-while waiting on RabbitMQ), then marks the confirmed ones sent in a second transaction.
-A crash or a failed publish between the two leaves rows unsent, so they go out again on
-the next pass with the same CloudEvents ``id``: at-least-once, consumers dedupe on ``id``.
+Each pass claims a batch of pending rows in one short transaction (a lease on each row,
+so another relay -- another coordinator -- never publishes the same rows meanwhile),
+publishes them one by one with publisher confirms *outside* any transaction (no row or
+SQLite write lock is held while waiting on RabbitMQ), then marks the confirmed ones sent
+and hands the others back in a second transaction. A failed publish leaves rows unsent
+for the next pass; a crash leaves them claimed until the lease expires. Either way they
+go out again with the same CloudEvents ``id``: at-least-once, consumers dedupe on ``id``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from syncbucket.messaging.publishers import EventPublisher
 from syncbucket.metrics import record
 from syncbucket.metrics.probes import outbox_backlog
 from syncbucket.pipeline.events import RUN_COMPLETED_TYPE, cloud_event
-from syncbucket.pipeline.outbox import mark_sent, note_attempt, pending_events
+from syncbucket.pipeline.outbox import mark_sent, note_attempt, pending_events, release_claims
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,12 @@ class OutboxRelay:
                 sent.append(row_id)
                 observe_published(event)
         finally:
-            if sent:
+            if pending:
+                done = set(sent)
+                unsent = [row_id for row_id, _, _ in pending if row_id not in done]
                 with unit_of_work(self._sessions) as session:
                     mark_sent(session, sent, self._clock())
+                    release_claims(session, unsent)
         if sent:
             log.info("relayed %d event(s) to the events exchange", len(sent))
         return len(sent)
@@ -80,21 +85,28 @@ class OutboxRelay:
                 return total
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("the outbox relay is already running")
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread; one still busy after ``timeout`` stays known, so ``start``
+        refuses to run a second relay beside it."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread = self._thread
+        if thread is None:
+            return
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("the outbox relay did not stop within %.3g s", timeout)
+            return
+        self._thread = None
 
     def _read(self) -> list[Pending]:
         with unit_of_work(self._sessions) as session:
-            rows = pending_events(session, self._batch)
+            rows = pending_events(session, self._batch, now=self._clock())
             note_attempt(session, [row.id for row in rows])
             return [(row.id, row.routing_key, cloud_event(row)) for row in rows]
 

@@ -1,21 +1,28 @@
 """The outbox: events written in the transaction that changes the state they announce.
 
-The relay reads :func:`pending_events`, publishes each as a CloudEvent with publisher
-confirms, then :func:`mark_sent` in a new transaction. A crash between the two re-sends
-the event with the same ``event_id`` (at-least-once; consumers dedupe on it).
+The relay claims a batch with :func:`pending_events` (a lease on each row, committed at
+once), publishes each as a CloudEvent with publisher confirms, then :func:`mark_sent` in
+a new transaction; rows it could not publish it hands back with :func:`release_claims`.
+While a lease runs, no other relay gets the row. A crash between claim and mark re-sends
+the event with the same ``event_id`` once the lease expires (at-least-once; consumers
+dedupe on it).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from syncbucket.db.base import utcnow
 from syncbucket.db.outbox import OutboxEvent
+
+#: How long a claim keeps other relays off a row: far longer than publishing a batch.
+CLAIM_LEASE = timedelta(seconds=60)
 
 
 def write_event(
@@ -34,20 +41,51 @@ def write_event(
     return row
 
 
-def pending_events(session: Session, limit: int = 100) -> list[OutboxEvent]:
-    """Unsent events, oldest first.
+def pending_events(
+    session: Session,
+    limit: int = 100,
+    *,
+    now: datetime | None = None,
+    lease: timedelta = CLAIM_LEASE,
+) -> list[OutboxEvent]:
+    """Claim up to ``limit`` unsent, unclaimed (or lease-expired) events, oldest first.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so two relays never pick the
-    same event while their transactions are open; SQLite serialises writers anyway.
+    One ``UPDATE ... SET claimed_until = now + lease WHERE id IN (SELECT ... FOR UPDATE
+    SKIP LOCKED) RETURNING``: on PostgreSQL concurrent claimers skip each other's rows
+    (and re-check the lease on rows committed meanwhile); SQLite runs the statement
+    alone. Only rows this call claimed come back; commit to make the claim visible.
     """
-    query = (
-        sa.select(OutboxEvent)
-        .where(OutboxEvent.sent_at.is_(None))
+    moment = now or utcnow()
+    claimable = (
+        sa.select(OutboxEvent.id)
+        .where(
+            OutboxEvent.sent_at.is_(None),
+            sa.or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < moment),
+        )
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(query))
+    claimed = session.scalars(
+        sa.update(OutboxEvent)
+        .where(OutboxEvent.id.in_(claimable))
+        .values(claimed_until=moment + lease)
+        .returning(OutboxEvent),
+        execution_options={"synchronize_session": False},
+    )
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def release_claims(session: Session, ids: Sequence[int]) -> None:
+    """Hand claimed rows back at once (e.g. after a failed publish): any relay may retry."""
+    if not ids:
+        return
+    session.execute(
+        sa.update(OutboxEvent)
+        .where(OutboxEvent.id.in_(list(ids)), OutboxEvent.sent_at.is_(None))
+        .values(claimed_until=None),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,3 +89,41 @@ def test_the_relay_thread_runs_and_stops(session_factory: SessionFactory) -> Non
     finally:
         relay.stop()
     assert len(publisher.events) == 2
+
+
+def test_a_stop_that_timed_out_keeps_start_from_running_a_second_relay(
+    session_factory: SessionFactory,
+) -> None:
+    class Stuck(MemoryEventPublisher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered = threading.Event()
+            self.release = threading.Event()
+
+        def publish(self, routing_key: str, event: Mapping[str, Any]) -> None:
+            self.entered.set()
+            self.release.wait(5)
+            super().publish(routing_key, event)
+
+    add_events(session_factory, 1)
+    publisher = Stuck()
+    relay = OutboxRelay(session_factory, publisher, interval_seconds=0.02)
+    relay.start()
+    try:
+        assert publisher.entered.wait(5)
+        relay.stop(timeout=0.05)  # the thread is still publishing
+        with pytest.raises(RuntimeError, match="already running"):
+            relay.start()
+    finally:
+        publisher.release.set()
+        relay.stop()
+    relay.start()  # stopped for real: may start again
+    relay.stop()
+    assert len(publisher.events) == 1
+
+
+def test_relays_never_share_a_claimed_batch(session_factory: SessionFactory) -> None:
+    add_events(session_factory, 3)
+    first = OutboxRelay(session_factory, MemoryEventPublisher())
+    assert len(first._read()) == 3  # claimed, not yet published (as mid-publish)
+    assert OutboxRelay(session_factory, MemoryEventPublisher()).drain() == 0

@@ -44,3 +44,22 @@ def test_cloud_event_envelope(session: Session) -> None:
     assert event["datacontenttype"] == "application/json"
     assert event["time"].startswith("2026-02-01T09:00:00")
     assert RunSummary.model_validate(event["data"]).run_id == run_id  # data is the summary
+
+
+def test_a_claimed_row_goes_to_one_claimer_until_its_lease_expires(session: Session) -> None:
+    run_id = _completed_run(session)
+    lease = timedelta(seconds=60)
+    (first,) = outbox.pending_events(session, now=NOW, lease=lease)
+    assert first.payload["run_id"] == run_id
+    assert outbox.pending_events(session, now=NOW + timedelta(seconds=59), lease=lease) == []
+    # The first claimer died without marking the row: after the lease, it goes out again.
+    (again,) = outbox.pending_events(session, now=NOW + timedelta(seconds=61), lease=lease)
+    assert again.id == first.id
+    assert outbox.pending_events(session, now=NOW + timedelta(seconds=62)) == []
+
+
+def test_released_claims_are_claimable_at_once(session: Session) -> None:
+    _completed_run(session)
+    (row,) = outbox.pending_events(session, now=NOW)
+    outbox.release_claims(session, [row.id])
+    assert [r.id for r in outbox.pending_events(session, now=NOW)] == [row.id]
