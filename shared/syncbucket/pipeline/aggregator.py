@@ -13,7 +13,8 @@ Steps, all in the caller's transaction:
 6. :func:`claim_completion`.
 
 Lock order is item then run, as in ``cancel_pending`` and the reaper; the dispatcher
-locks the run first but takes item locks only with SKIP LOCKED, so no cycle can form.
+takes item locks only with SKIP LOCKED and no run lock in the same transaction, so no
+cycle can form.
 """
 
 from __future__ import annotations

@@ -3,19 +3,27 @@
 Reads are aggregates on ``items(portal, status, run_id)``: in-flight per portal (a few
 dozen rows) and pending per (portal, run) -- never the items themselves, so a 70,000-item
 backlog costs one index scan. :func:`syncbucket.dispatch.fairness.plan_releases` decides
-how many of which run; then, per run, the run row is locked and ``cancel_requested_at``
-re-read (a run cancelled meanwhile is skipped), the oldest pending ids are picked with
+how many of which run; then, per run, ``cancel_requested_at`` is re-read WITHOUT a run
+row lock (a run cancelled meanwhile is skipped), the oldest pending ids are picked with
 SKIP LOCKED (the tick never waits on an item lock, so it cannot close a deadlock cycle
 with the aggregator or cancel, which lock items before the run), marked ``queued``, and
 everything is published before the commit: a publish that raises rolls the tick back
-and the items stay ``pending``. A publish that succeeded but whose commit failed leaves messages for
-items still ``pending``; the worker's ``queued|running`` guard drops them.
+and the items stay ``pending``. The publish-and-commit transaction locks items only, so
+the aggregator's run counter updates never wait behind a slow broker. Afterwards a
+second short transaction sets the released runs ``running``
+(``UPDATE ... WHERE status = 'pending'``).
+
+A cancel that commits between the re-read and the item locks cannot cancel items this
+tick has locked; they are released and finish like any in-flight item (the run still
+ends). A publish that succeeded but whose commit failed leaves messages for items still
+``pending``; workers accept ``pending|queued|running`` items, so such a message is simply
+worked (the aggregator's outcome is idempotent) and the item's later release is a
+duplicate that costs one portal call, never a wrong number.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -48,11 +56,6 @@ def windows_from_settings(settings: Settings) -> dict[str, int]:
     return {portal.value: settings.dispatch_window(portal.value) for portal in Portal}
 
 
-@dataclass(frozen=True)
-class _Locked:
-    firm_id: int
-
-
 def dispatch_tick(
     session_factory: SessionFactory,
     publisher: WorkPublisher,
@@ -67,16 +70,19 @@ def dispatch_tick(
         released: list[Release] = []
         messages: list[WorkMessage] = []
         for run_id in sorted({release.run_id for release in planned}):
-            run = _lock_run(session, run_id, now)
-            if run is None:
+            firm_id = _open_run_firm(session, run_id)
+            if firm_id is None:
                 continue
             for release in (r for r in planned if r.run_id == run_id):
-                batch = _mark_queued(session, release, run, now, now + queued_timeout)
+                batch = _mark_queued(session, release, firm_id, now, now + queued_timeout)
                 if batch:
                     released.append(Release(run_id, release.portal, len(batch)))
                     messages.extend(batch)
         if messages:
             publisher.publish(messages)  # raises -> the with block rolls everything back
+    if released:
+        with unit_of_work(session_factory) as session:
+            _start_runs(session, sorted({release.run_id for release in released}), now)
     return released
 
 
@@ -104,47 +110,51 @@ def _plan(session: Session, windows: Mapping[str, int]) -> list[Release]:
     backlog: dict[str, list[RunBacklog]] = {}
     for portal, run_id, count in pending_rows:
         if run_id in runs:
-            priority, created_at, remaining = runs[run_id]
-            entry = RunBacklog(run_id, priority, created_at, count, remaining)
+            firm_id, priority, created_at, remaining = runs[run_id]
+            entry = RunBacklog(run_id, firm_id, priority, created_at, count, remaining)
             backlog.setdefault(portal, []).append(entry)
     return plan_releases(windows, in_flight, backlog)
 
 
-def _open_runs(session: Session, run_ids: set[int]) -> dict[int, tuple[int, datetime, int]]:
-    """priority, created_at, items not yet done -- of runs neither cancelled nor complete."""
+def _open_runs(session: Session, run_ids: set[int]) -> dict[int, tuple[int, int, datetime, int]]:
+    """firm, priority, created_at, items not yet done -- of runs neither cancelled nor done."""
     if not run_ids:
         return {}
     done = Run.items_succeeded + Run.items_failed + Run.items_skipped + Run.items_cancelled
     rows = session.execute(
-        sa.select(Run.id, Run.priority, Run.created_at, Run.total_items - done).where(
+        sa.select(Run.id, Run.firm_id, Run.priority, Run.created_at, Run.total_items - done).where(
             Run.id.in_(sorted(run_ids)),
             Run.cancel_requested_at.is_(None),
             Run.completed_at.is_(None),
         )
     )
-    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
-def _lock_run(session: Session, run_id: int, now: datetime) -> _Locked | None:
-    row = session.execute(
-        sa.select(Run.firm_id, Run.status)
-        .where(Run.id == run_id, Run.cancel_requested_at.is_(None), Run.completed_at.is_(None))
-        .with_for_update()
-    ).one_or_none()
-    if row is None:  # cancelled (or finished) since the plan was read
-        return None
-    if row.status == RunStatus.PENDING:
-        session.execute(
-            sa.update(Run)
-            .where(Run.id == run_id)
-            .values(status=RunStatus.RUNNING, started_at=sa.func.coalesce(Run.started_at, now)),
-            execution_options={"synchronize_session": False},
+def _open_run_firm(session: Session, run_id: int) -> int | None:
+    """The run's firm, or None if cancelled (or finished) since the plan was read.
+
+    No row lock: holding one until the publish is confirmed would stall the aggregator.
+    """
+    return session.scalar(
+        sa.select(Run.firm_id).where(
+            Run.id == run_id, Run.cancel_requested_at.is_(None), Run.completed_at.is_(None)
         )
-    return _Locked(firm_id=row.firm_id)
+    )
+
+
+def _start_runs(session: Session, run_ids: list[int], now: datetime) -> None:
+    """``pending`` -> ``running`` for runs with a first release; a no-op for the others."""
+    session.execute(
+        sa.update(Run)
+        .where(Run.id.in_(run_ids), Run.status == RunStatus.PENDING)
+        .values(status=RunStatus.RUNNING, started_at=sa.func.coalesce(Run.started_at, now)),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _mark_queued(
-    session: Session, release: Release, run: _Locked, now: datetime, deadline: datetime
+    session: Session, release: Release, firm_id: int, now: datetime, deadline: datetime
 ) -> list[WorkMessage]:
     rows = session.execute(
         sa.select(Item.id, Item.client_id, Item.module)
@@ -169,7 +179,7 @@ def _mark_queued(
         WorkMessage(
             item_id=row.id,
             run_id=release.run_id,
-            firm_id=run.firm_id,
+            firm_id=firm_id,
             client_id=row.client_id,
             module=row.module,
             portal=release.portal,

@@ -11,6 +11,9 @@ A lost message, a killed worker host or a crashed pool leaves an item ``queued``
   never be released again, and the run would never end); each pass also sweeps such
   runs for pending items left behind.
 
+Lock order is item then run, as in the aggregator: releases (items only) come before
+cancels (items, then their run), and the sweep runs in a transaction of its own.
+
 Every change re-checks ``deadline_at < now`` under the row lock: a worker that picked the
 item up a moment ago (and set a fresh deadline) keeps it. A worker that reports after
 its item was re-released or failed is harmless: the outcome is unique per item and a
@@ -76,10 +79,11 @@ def reap(
     limit = settings.max_item_releases
     with unit_of_work(session_factory) as session:
         stuck = _overdue(session, now)
-        cancelled = _cancel(session, [s for s in stuck if s.cancelling], now)
-        cancelled += _sweep_cancelling_runs(session, now)
         retry = [s for s in stuck if not s.cancelling and s.releases < limit]
-        released = _release(session, retry, now)
+        released = _release(session, retry, now)  # item locks before any run lock
+        cancelled = _cancel(session, [s for s in stuck if s.cancelling], now)
+    with unit_of_work(session_factory) as session:  # its own transaction: no lock held yet
+        cancelled += _sweep_cancelling_runs(session, now)
     give_up = [s for s in stuck if not s.cancelling and s.releases >= limit]
     failed = _fail_all(session_factory, outcome_sink, give_up, now, settings)
     return ReapReport(released=released, failed=failed, cancelled=cancelled)

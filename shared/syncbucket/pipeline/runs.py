@@ -52,6 +52,10 @@ def create_run(session: Session, request: RunRequest, *, now: datetime | None = 
     total = item_insert.for_clients(
         session, run_id, request.firm_id, modules, selection.ids, moment
     )
+    if total == 0:  # the clients were deactivated since select_clients: the caller's
+        raise RunRefused(  # transaction rolls back, so no empty run is ever written
+            "no_clients", "none of the selected clients is active any more: nothing to sync"
+        )
     _set_total(session, run_id, total)
     return CreatedRun(run_id=run_id, created=True, total_items=total)
 
@@ -117,7 +121,7 @@ def cancel_pending(session: Session, run_id: int, now: datetime) -> int:
 
     Items first, run second -- the lock order of the aggregator and the reaper, so no
     cycle can form; the dispatcher's SKIP LOCKED passes over items locked here, and it
-    re-reads ``cancel_requested_at`` under the run's lock. The reaper calls this too, to
+    re-reads ``cancel_requested_at`` before it locks items. The reaper calls this too, to
     sweep up an item re-released to pending while the cancel was committing.
     """
     cancelled = session.execute(

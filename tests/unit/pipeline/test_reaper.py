@@ -91,3 +91,34 @@ def test_pending_item_left_in_a_cancelled_run_is_swept(session_factory: SessionF
         assert item(session, second).status == ItemStatus.CANCELLED
         assert item(session, first).status == ItemStatus.QUEUED
         assert run(session, run_id).completed_at is None  # first is still with a worker
+
+
+def test_a_pass_takes_item_locks_before_run_locks_in_each_transaction(
+    session_factory: SessionFactory, engine: sa.Engine
+) -> None:
+    """Releases (items) before cancels and the sweep (runs): the aggregator's lock order."""
+    _, (stuck,) = _dispatched_run(session_factory)
+    cancelling, _ = _dispatched_run(session_factory, clients=2)
+    with unit_of_work(session_factory) as session:
+        cancel_run(session, run(session, cancelling).firm_id, cancelling, NOW)
+    writes: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("UPDATE runs"):
+            writes.append("run")
+        elif statement.startswith("UPDATE items") and "releases" in statement:
+            writes.append("release")
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        report = reap(session_factory, None, LATER, SETTINGS)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert (report.released, report.cancelled) == (1, 2)
+    assert writes.index("release") < writes.index("run")
+    assert item_status(session_factory, stuck) == ItemStatus.PENDING
+
+
+def item_status(sessions: SessionFactory, item_id: int) -> ItemStatus:
+    with unit_of_work(sessions) as session:
+        return item(session, item_id).status

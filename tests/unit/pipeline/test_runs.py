@@ -7,12 +7,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncbucket.db.items import Item
+from syncbucket.db.runs import Run
+from syncbucket.db.session import SessionFactory, unit_of_work
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.domain.runs import ItemStatus, RunSource, RunStatus
+from syncbucket.pipeline import runs
 from syncbucket.pipeline.aggregator import apply_outcome
 from syncbucket.pipeline.errors import RunNotFound, RunRefused
 from syncbucket.pipeline.requests import RunRequest
 from syncbucket.pipeline.runs import cancel_run, create_run, retry_failed
+from syncbucket.pipeline.selection import ClientSelection
 from tests.support.pipeline import (
     NOW,
     add_clients,
@@ -213,3 +217,20 @@ def test_retry_refusals(session: Session) -> None:
     assert nothing.value.code == "nothing_failed"
     with pytest.raises(RunNotFound):
         retry_failed(session, add_firm(session), created.run_id, None, NOW)
+
+
+def test_clients_deactivated_between_check_and_insert_write_no_run(
+    session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with unit_of_work(session_factory) as session:
+        firm_id = add_firm(session)
+        add_clients(session, firm_id, 2, active=False)
+    # as if both clients were active when checked and deactivated just after
+    monkeypatch.setattr(runs, "select_clients", lambda *_: ClientSelection(ids=None, count=2))
+    request = RunRequest(firm_id, [M.VERIFY_LDC], idempotency_key="k-1")
+    with pytest.raises(RunRefused) as caught, unit_of_work(session_factory) as session:
+        create_run(session, request)
+    assert caught.value.code == "no_clients"
+    with unit_of_work(session_factory) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Run)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(Item)) == 0
