@@ -23,11 +23,16 @@ from syncbucket_coordinator.schemas import (
     RunPage,
     RunSummary,
 )
-from syncbucket_coordinator.schemas_in import CreateRunRequest
+from syncbucket_coordinator.schemas_in import (
+    MAX_ID,
+    RESERVED_KEY_PREFIX,
+    CreateRunRequest,
+)
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
-RunId = Annotated[int, Path(ge=1, description="the run's id")]
+MAX_ITEM_ID = 2**63 - 1  # items.id is BIGINT (a run id is int4: MAX_ID)
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="the run's id")]
 IdempotencyHeader = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="same as the body"),
@@ -44,6 +49,12 @@ def _one_key(in_body: str | None, in_header: str | None) -> str | None:
             422,
             "invalid_request",
             "idempotency_key: the body and the Idempotency-Key header disagree",
+        )
+    if in_header is not None and in_header.startswith(RESERVED_KEY_PREFIX):
+        raise ApiError(
+            422,
+            "invalid_request",
+            f'Idempotency-Key: keys starting with "{RESERVED_KEY_PREFIX}" are reserved for retries',
         )
     return in_body if in_body is not None else in_header
 
@@ -90,7 +101,9 @@ def get_runs(
     firm: Firm,
     root: Root,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="from next_before_id")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="from next_before_id")
+    ] = None,
 ) -> RunPage:
     with unit_of_work(root.sessions) as session:
         return list_runs(session, firm.id, limit=limit, before_id=before_id)
@@ -110,7 +123,9 @@ def get_items(
     root: Root,
     status: Annotated[ItemStatus | None, Query(description="only items in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_id: Annotated[int | None, Query(ge=0, description="from next_after_id")] = None,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ITEM_ID, description="from next_after_id")
+    ] = None,
 ) -> ItemPage:
     with unit_of_work(root.sessions) as session:
         return list_items(session, firm.id, run_id, status=status, limit=limit, after_id=after_id)

@@ -19,6 +19,20 @@ from syncbucket.domain.portals import ModuleKey
 
 MAX_SELECTION = 100_000
 KNOWN_MODULES = ", ".join(key.value for key in ModuleKey)
+#: Ids are 32-bit (``runs.id`` is int4); larger ones cannot name a row.
+MAX_ID = 2**31 - 1
+#: Priorities a caller may ask for: 0..10 (the UI and CLI default is 10, the API's 5).
+MAX_PRIORITY = 10
+#: Idempotency keys of this form belong to retry-failed runs (``retry-of-<run id>``).
+RESERVED_KEY_PREFIX = "retry-of-"
+
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is not None and value.startswith(RESERVED_KEY_PREFIX):
+        raise ValueError(f'keys starting with "{RESERVED_KEY_PREFIX}" are reserved for retries')
+    return value
 
 
 def _tans(values: list[str] | None) -> list[str] | None:
@@ -48,7 +62,7 @@ class ClientSelection(BaseModel):
         AfterValidator(_tans),
     ] = None
     ids: Annotated[
-        list[int] | None, Field(min_length=1, max_length=MAX_SELECTION, examples=[[1, 2]])
+        list[DbId] | None, Field(min_length=1, max_length=MAX_SELECTION, examples=[[1, 2]])
     ] = None
 
     @model_validator(mode="after")
@@ -90,14 +104,20 @@ class CreateRunRequest(BaseModel):
     clients: Clients = Field(description='"all" active clients, or {"tans": [...]}, {"ids": [...]}')
     modules: Modules = Field(description=f'"all" or a list of module keys: {KNOWN_MODULES}')
     priority: int | None = Field(
-        default=None, ge=-1000, le=1000, description="higher goes first; default by source"
-    )
-    idempotency_key: str | None = Field(
         default=None,
-        min_length=1,
-        max_length=200,
-        description="same key again returns the same run (also: Idempotency-Key header)",
+        ge=0,
+        le=MAX_PRIORITY,
+        description="0..10, higher goes first among the firm's runs; default 5",
     )
+    idempotency_key: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="same key again returns the same run (also: Idempotency-Key header)",
+        ),
+        AfterValidator(check_idempotency_key),
+    ] = None
 
     def module_keys(self) -> list[ModuleKey]:
         if self.modules == "all":

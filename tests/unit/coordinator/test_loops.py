@@ -46,11 +46,8 @@ def test_failed_publish_leaves_items_pending_and_the_loop_goes_on(
     coordinator.start()
     dispatcher = next(loop for loop in coordinator.loops if loop.name == "dispatcher")
     wait_for(lambda: dispatcher.stats.failures >= 2)
-    assert (
-        api.get("/healthz")
-        .json()["loops"]["dispatcher"]["last_error"]
-        .startswith("ConnectionError")
-    )
+    # the type only: exception texts can carry SQL, host names, URLs
+    assert api.get("/healthz").json()["loops"]["dispatcher"]["last_error"] == "ConnectionError"
     assert api.get(f"/api/v1/runs/{run_id}", headers=firm_a.headers).json()["counts"] == {
         **dict.fromkeys(["queued", "running", "succeeded", "failed", "skipped", "cancelled"], 0),
         "pending": 3,
@@ -77,7 +74,7 @@ def test_an_exception_in_a_tick_is_logged_and_the_loop_continues(
         loop.start()
         wait_for(lambda: len(calls) >= 3)
         loop.stop()
-    assert loop.stats.failures == 1 and loop.stats.last_error == "RuntimeError: boom"
+    assert loop.stats.failures == 1 and loop.stats.last_error == "RuntimeError"
     assert any("loop test: tick failed" in r.getMessage() and r.exc_info for r in caplog.records)
     assert not loop.running
 
