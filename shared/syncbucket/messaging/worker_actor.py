@@ -16,8 +16,15 @@ on the last attempt, become a failed outcome (``timed_out`` / ``internal_error``
 when reporting itself fails (broker or database unreachable) does the exception escape,
 and then ``Retries`` runs the message again (same attempt number) after a backoff.
 
+Once a final outcome is enqueued, the item's deadline is pushed (``note_reported``) so
+the reaper leaves it alone while the outcome waits for the aggregator.
+
 A malformed message raises :class:`MalformedMessage`, which the actors list in ``throws``:
-Dramatiq logs it, does not retry it and dead-letters it (RabbitMQ ``<queue>.XQ``).
+Dramatiq logs it, does not retry it and dead-letters it (RabbitMQ ``<queue>.XQ``). When
+its ``item_id`` and ``run_id`` can still be read (an unknown module or portal, the wrong
+queue, a schema this worker does not know), a failed outcome ``invalid_message`` is sent
+first, so the item fails at once with a message saying what to check, instead of being
+reaped as ``timed_out`` much later.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any
 import dramatiq
 from dramatiq.common import q_name
 from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from syncbucket.contracts.messages import OutcomeMessage, WorkMessage
 from syncbucket.db.base import utcnow
@@ -56,12 +64,24 @@ from syncbucket.pipeline.work import (
     WorkDeps,
     WorkResult,
     after_unexpected,
+    note_reported,
     process_work,
 )
 from syncbucket.portals.http import portal_name
 from syncbucket.portals.registry import part
 
 log = logging.getLogger(__name__)
+
+INVALID_MESSAGE = "invalid_message"
+
+
+class _ItemRef(BaseModel):
+    """Just enough of a work message to name its item."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item_id: int
+    run_id: int
 
 
 def current_delivery() -> tuple[str | None, Mapping[str, Any]]:
@@ -100,6 +120,29 @@ def checked_work(kwargs: Mapping[str, Any], queue: str | None) -> WorkMessage:
     return work
 
 
+def invalid_message_outcome(
+    kwargs: Mapping[str, Any], queue: str | None, problem: MalformedMessage
+) -> OutcomeMessage | None:
+    """A failed outcome for a work message that cannot run, if it names its item."""
+    try:
+        ref = _ItemRef.model_validate(dict(kwargs))
+    except ValidationError:
+        return None
+    served = f"the {queue} workers" if queue else "the portal workers"
+    return OutcomeMessage(
+        item_id=ref.item_id,
+        run_id=ref.run_id,
+        status="failed",
+        attempts=0,
+        error_code=INVALID_MESSAGE,
+        error_message=(
+            f"the work message for this item could not be processed ({problem}), so nothing "
+            "was fetched. This points to a deployment problem: check that the coordinator "
+            f"and {served} run the same SyncBucket version, then use 're-sync failed'"
+        ),
+    )
+
+
 class WorkActor:
     """The body of ``sync_<portal>_item``: one attempt, then deliver what it decided."""
 
@@ -114,6 +157,7 @@ class WorkActor:
             work = checked_work(kwargs, queue)
         except MalformedMessage as exc:
             log.error("dropping a malformed work message (dead-lettered): %s", exc)
+            self._fail_invalid(kwargs, queue, exc)
             raise
         attempt = attempt_from(options, self._deps.clock())
         context = log_context(
@@ -130,6 +174,15 @@ class WorkActor:
             if not isinstance(result, NotRunnable):
                 record.item_attempt(work.portal, work.module, time.monotonic() - started)
             self._deliver(work, attempt, result)
+
+    def _fail_invalid(
+        self, kwargs: Mapping[str, Any], queue: str | None, problem: MalformedMessage
+    ) -> None:
+        outcome = invalid_message_outcome(kwargs, queue, problem)
+        if outcome is None:
+            return
+        self._broker.enqueue(outcome_envelope(outcome))
+        log.error("item %s failed as %s", outcome.item_id, INVALID_MESSAGE)
 
     def _attempt(self, work: WorkMessage, attempt: Attempt) -> WorkResult:
         started = time.monotonic()
@@ -154,6 +207,7 @@ class WorkActor:
     def _deliver(self, work: WorkMessage, attempt: Attempt, result: WorkResult) -> None:
         if isinstance(result, OutcomeMessage):
             self._broker.enqueue(outcome_envelope(result))
+            note_reported(self._deps, work)
             record.item_finished(work.portal, work.module, result.status)
             with log_context(error_code=result.error_code):
                 log.info(

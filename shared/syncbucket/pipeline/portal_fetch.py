@@ -16,11 +16,15 @@ encrypted) as the flat state of ``SerialisableSession.to_dict()`` (DESIGN §3.8)
 
 A rejected login is remembered by the :class:`LoginGuard` *inside* the lock (DESIGN §3.9),
 and the guard is asked before every login, so the callers waiting on it fail fast instead
-of trying the password again.
+of trying the password again. A rejection always wins: remembering it or dropping the
+cached session is best effort (a Redis blip is logged, see :func:`remember_refusal`), and
+a cache error after a rejected login in this fetch re-raises the rejection, so the item
+fails for good instead of being retried into an account lockout.
 """
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Callable, Mapping, Sequence
 
@@ -38,6 +42,8 @@ from syncbucket.portals.registry import build_client, fetch_part
 from syncbucket.sessions.breaker import LoginHook
 from syncbucket.sessions.cache import SessionCache, SessionState
 from syncbucket.sessions.shared import SharedSession
+
+log = logging.getLogger(__name__)
 
 
 class LoginRefusedEarlier(Exception):
@@ -70,15 +76,29 @@ def fetch_records(
         tan=target.tan,
         transport=transport,
     )
-    login = guarded_login(client, message, guard, on_login)
+    rejected: list[InvalidCredentials] = []
+    login = guarded_login(client, message, guard, on_login, rejected.append)
     shared = SharedSession(
         cache, message.client_id, message.portal, login, ttl_s=settings.session_cache_ttl_seconds
     )
+    try:
+        return _fetch_shared(client, shared, message.module)
+    except InvalidCredentials:
+        raise
+    except Exception as exc:
+        if rejected:  # e.g. the login lock's release failed after the rejection
+            raise rejected[-1] from exc
+        raise
+
+
+def _fetch_shared(
+    client: AnyPortalClient, shared: SharedSession, module: str
+) -> Sequence[r.Record]:
     with client:
         binding = SessionBinding(client, shared)
         binding.attach()
         try:
-            return fetch_part(message.module, client)
+            return fetch_part(module, client)
         finally:
             binding.write_back()
 
@@ -87,13 +107,49 @@ def refusal_of(error: InvalidCredentials) -> Failure:
     return Failure(str(error.code), error.message)
 
 
+def remember_refusal(guard: LoginGuard, message: WorkMessage, error: InvalidCredentials) -> None:
+    """``guard.remember`` the rejection; a failure (Redis blip) is logged, never raised.
+
+    Raising would replace the rejection with a transient error, and the retry would try
+    the password again (DESIGN §3.9: TRACES locks the account after 5 failed logins).
+    """
+    try:
+        guard.remember(message.run_id, message.client_id, message.portal, refusal_of(error))
+    except Exception as exc:  # best effort: the rejection must win
+        _best_effort_failed("remember the rejected login", message, exc)
+
+
+def forget_session(cache: SessionCache, message: WorkMessage) -> None:
+    """Drop the client's cached session; a failure is logged, never raised."""
+    try:
+        cache.invalidate(message.client_id, message.portal)
+    except Exception as exc:  # best effort: the rejection must win
+        _best_effort_failed("drop the cached session", message, exc)
+
+
+def _best_effort_failed(what: str, message: WorkMessage, exc: Exception) -> None:
+    # The exception's type only: its text might quote a connection URL.
+    log.warning(
+        "item %s: could not %s of client %s on %s (%s); the item still fails at once",
+        message.item_id,
+        what,
+        message.client_id,
+        message.portal,
+        type(exc).__name__,
+    )
+
+
 def guarded_login(
     client: AnyPortalClient,
     message: WorkMessage,
     guard: LoginGuard,
     on_login: LoginHook | None = None,
+    on_rejected: Callable[[InvalidCredentials], None] | None = None,
 ) -> Callable[[], SessionState]:
-    """The client's login, refused at once after a rejection in this run, else remembered."""
+    """The client's login, refused at once after a rejection in this run, else remembered.
+
+    ``on_rejected`` is told of a rejection before it propagates.
+    """
     portal = message.portal
 
     def report(result: str) -> None:
@@ -108,7 +164,9 @@ def guarded_login(
         try:
             session: SerialisableSession = client.login()
         except InvalidCredentials as exc:
-            guard.remember(message.run_id, message.client_id, portal, refusal_of(exc))
+            if on_rejected is not None:
+                on_rejected(exc)
+            remember_refusal(guard, message, exc)
             report("locked" if isinstance(exc, AccountLocked) else "rejected")
             raise
         except PortalError:

@@ -15,6 +15,13 @@ Decided from the error class alone (DESIGN §3.10), never from the message text:
                                        final failure at once
     an unexpected exception / the actor's time limit
                                        as transient (``internal_error`` / ``timed_out``)
+
+No single delay exceeds ``MAX_SINGLE_DELAY_SECONDS``: a delayed message sits unacked on
+RabbitMQ's ``<queue>.DQ`` consumer until it is due, and RabbitMQ closes a channel whose
+delivery stays unacked past ``consumer_timeout`` (30 min by default in 3.13). A longer
+maintenance deferral is simply chained: the next attempt meets the maintenance again and
+defers again, which costs no attempt, and the defer limit is measured from the first
+attempt, so the chain still ends at ``maintenance_max_defer``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from syncbucket.portals.errors import (
 )
 
 DEFAULT_MAINTENANCE_DELAY = 300.0
+# 20 min: well inside RabbitMQ's default consumer_timeout of 30 min (see the docstring).
+MAX_SINGLE_DELAY_SECONDS = 1200.0
 INTERNAL_ERROR = "internal_error"
 TIMED_OUT = "timed_out"
 _WILL_RETRY = re.compile(r";?\s*the (item|request) will be retried.*$", re.IGNORECASE)
@@ -112,6 +121,7 @@ class RetryPolicy:
         delay = self.backoff(attempt, rng)
         if floor is not None:
             delay = max(delay, min(floor, self.max_backoff))
+        delay = min(delay, MAX_SINGLE_DELAY_SECONDS)
         return RetryDecision(delay, counts_as_attempt=True, error=failure)
 
     def _defer(
@@ -125,7 +135,7 @@ class RetryPolicy:
             )
             return GiveUp(Failure(str(ErrorCode.MAINTENANCE), message), attempt)
         wanted = retry_after if retry_after is not None else self.maintenance_default_delay
-        delay = min(max(wanted, self.min_backoff), remaining)
+        delay = min(max(wanted, self.min_backoff), remaining, MAX_SINGLE_DELAY_SECONDS)
         return RetryDecision(delay, counts_as_attempt=False, error=failure)
 
 

@@ -8,10 +8,12 @@ client's portal session) and answers with one of:
   code and a message a person can act on;
 - a :class:`RetryDecision` -- try again after ``delay_seconds`` (the item is parked back
   in ``queued`` with a deadline past the retry); maintenance does not count as an attempt;
-- :class:`NotRunnable` -- the item was cancelled or already finished: no outcome at all.
+- :class:`NotRunnable` -- the item was cancelled or already finished, or its run is being
+  cancelled (the item is then cancelled, see ``mark_running``): no outcome at all.
 
 It never sends anything; the messaging layer (``syncbucket.messaging.worker_actor``)
-delivers the answer. Messages carry no credentials and nothing here logs them.
+delivers the answer and, once a final outcome is confirmed, calls :func:`note_reported`.
+Messages carry no credentials and nothing here logs them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
 from syncbucket.config import Settings
 from syncbucket.contracts.messages import OutcomeMessage, WorkMessage
@@ -33,11 +36,17 @@ from syncbucket.db.session import SessionFactory, unit_of_work
 from syncbucket.domain import records as r
 from syncbucket.pipeline import record_codec
 from syncbucket.pipeline.login_guard import InProcessLoginGuard, LoginGuard
-from syncbucket.pipeline.portal_fetch import LoginRefusedEarlier, fetch_records, refusal_of
+from syncbucket.pipeline.portal_fetch import (
+    LoginRefusedEarlier,
+    fetch_records,
+    forget_session,
+    remember_refusal,
+)
 from syncbucket.pipeline.retry_policy import Decision, Failure, GiveUp, RetryDecision, RetryPolicy
 from syncbucket.pipeline.work_items import (
     deadline_after,
     load_target,
+    mark_reported,
     mark_running,
     park_for_retry,
 )
@@ -52,6 +61,11 @@ log = logging.getLogger(__name__)
 
 # Room for the worker to report after its time limit before the reaper may step in.
 DEADLINE_MARGIN_SECONDS = 60.0
+# After a final outcome is confirmed into the (durable) results queue, the reaper waits at
+# least this long (or item_queued_timeout_seconds, if longer) for the aggregator to apply
+# it. The outcome is not lost there, so the wait only delays the safety net for an outcome
+# the aggregator dead-lettered, and it rides out an aggregator backlog or outage.
+REPORTED_GRACE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,10 @@ def process_work(deps: WorkDeps, message: WorkMessage, attempt: Attempt) -> Work
     limit = running_deadline_seconds(deps.settings)
     with unit_of_work(deps.sessions) as session:
         if not mark_running(session, message, attempt.number, now, deadline_after(now, limit)):
-            return NotRunnable(f"item {message.item_id} is no longer queued or running")
+            return NotRunnable(
+                f"item {message.item_id} is no longer queued or running, or its run is "
+                "being cancelled"
+            )
         target = load_target(session, message, deps.cipher)
     if isinstance(target, Failure):
         return failed_outcome(message, attempt.number, target, started)
@@ -159,6 +176,28 @@ def running_deadline_seconds(settings: Settings) -> float:
     )
 
 
+def reported_grace_seconds(settings: Settings) -> float:
+    """How long the reaper leaves an item alone once its final outcome was sent."""
+    return max(REPORTED_GRACE_SECONDS, settings.item_queued_timeout_seconds)
+
+
+def note_reported(deps: WorkDeps, message: WorkMessage) -> None:
+    """Call after the final outcome was enqueued (and confirmed): push the item's deadline
+    by :func:`reported_grace_seconds` so the reaper does not re-release or time it out
+    while the outcome waits in the results queue. Best effort: a failure is logged.
+    """
+    deadline = deadline_after(deps.clock(), reported_grace_seconds(deps.settings))
+    try:
+        with unit_of_work(deps.sessions) as session:
+            mark_reported(session, message, deadline)
+    except SQLAlchemyError as exc:
+        log.warning(
+            "item %s: outcome sent, but its deadline could not be pushed (%s)",
+            message.item_id,
+            type(exc).__name__,
+        )
+
+
 def after_unexpected(
     deps: WorkDeps, message: WorkMessage, attempt: Attempt, failure: Failure, started: float
 ) -> OutcomeMessage | RetryDecision:
@@ -170,10 +209,9 @@ def after_unexpected(
 def _after_portal_error(
     deps: WorkDeps, message: WorkMessage, attempt: Attempt, error: PortalError, started: float
 ) -> OutcomeMessage | RetryDecision:
-    if isinstance(error, InvalidCredentials):
-        guard, cache = deps.login_guard, deps.session_cache
-        guard.remember(message.run_id, message.client_id, message.portal, refusal_of(error))
-        cache.invalidate(message.client_id, message.portal)
+    if isinstance(error, InvalidCredentials):  # best effort: the rejection must stay final
+        remember_refusal(deps.login_guard, message, error)
+        forget_session(deps.session_cache, message)
     deferred = (deps.clock() - attempt.first_started_at).total_seconds()
     decision = deps.retry_policy.decide(
         error, attempt=attempt.number, deferred_seconds=deferred, rng=deps.rng

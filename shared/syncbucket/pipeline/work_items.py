@@ -1,7 +1,10 @@
 """The worker's own writes and reads of an item: start it, load what it needs, park it.
 
 Everything else about an item (its outcome, counters, final status) is the aggregator's,
-through ``apply_outcome``. Credentials are decrypted here and never leave the process.
+through ``apply_outcome``, with one exception: an item of a run being cancelled is
+cancelled here when a worker picks it up (a retry waiting in the broker when the cancel
+came), the way ``cancel_pending`` cancels pending ones. Credentials are decrypted here and
+never leave the process.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from syncbucket.contracts.messages import WorkMessage
 from syncbucket.crypto import CredentialCipher, DecryptionFailed, PortalCredentials
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.db.items import Item
+from syncbucket.db.runs import Run
 from syncbucket.domain.runs import ItemStatus
+from syncbucket.pipeline.completion import claim_completion
 from syncbucket.pipeline.retry_policy import Failure
 from syncbucket.portals.errors import ErrorCode
 
@@ -43,7 +48,13 @@ class Target:
 def mark_running(
     session: Session, message: WorkMessage, attempt: int, now: datetime, deadline: datetime
 ) -> bool:
-    """``pending``/``queued``/``running`` -> ``running``; False when cancelled or finished."""
+    """``pending``/``queued``/``running`` -> ``running``; False when cancelled or finished.
+
+    Also False when the run is being cancelled: the item is then cancelled right here.
+    """
+    if _cancel_requested(session, message.run_id):
+        cancel_item(session, message, now)
+        return False
     stmt = (
         sa.update(Item)
         .where(
@@ -52,6 +63,62 @@ def mark_running(
             Item.status.in_(_RUNNABLE),
         )
         .values(status=ItemStatus.RUNNING, attempts=attempt, started_at=now, deadline_at=deadline)
+        .execution_options(synchronize_session=False)
+    )
+    result = cast(sa.CursorResult[Any], session.execute(stmt))
+    return result.rowcount > 0
+
+
+def _cancel_requested(session: Session, run_id: int) -> bool:
+    found = session.scalar(sa.select(Run.cancel_requested_at).where(Run.id == run_id))
+    return found is not None
+
+
+def cancel_item(session: Session, message: WorkMessage, now: datetime) -> bool:
+    """Cancel the item (if not finished yet), count it, and try to complete its run.
+
+    Item first, run second: the lock order of ``cancel_pending``, the aggregator and the
+    reaper. True when this call cancelled it.
+    """
+    cancelled = cast(
+        sa.CursorResult[Any],
+        session.execute(
+            sa.update(Item)
+            .where(
+                Item.id == message.item_id,
+                Item.run_id == message.run_id,
+                Item.status.in_(_RUNNABLE),
+            )
+            .values(status=ItemStatus.CANCELLED, finished_at=now, deadline_at=None)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    if cancelled == 0:
+        return False
+    session.execute(
+        sa.update(Run)
+        .where(Run.id == message.run_id)
+        .values(items_cancelled=Run.items_cancelled + cancelled)
+        .execution_options(synchronize_session=False)
+    )
+    claim_completion(session, message.run_id, now)
+    return True
+
+
+def mark_reported(session: Session, message: WorkMessage, deadline: datetime) -> bool:
+    """The item's final outcome is in the results queue: keep the reaper off until
+    ``deadline`` (never earlier than the deadline it had), so a lagging aggregator does
+    not see the item re-released, fetched again and finally failed as ``timed_out``.
+    """
+    stmt = (
+        sa.update(Item)
+        .where(
+            Item.id == message.item_id,
+            Item.run_id == message.run_id,
+            Item.status == ItemStatus.RUNNING,
+            sa.or_(Item.deadline_at.is_(None), Item.deadline_at < deadline),
+        )
+        .values(deadline_at=deadline)
         .execution_options(synchronize_session=False)
     )
     result = cast(sa.CursorResult[Any], session.execute(stmt))

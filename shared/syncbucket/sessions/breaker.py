@@ -59,8 +59,17 @@ class InMemoryLoginBreaker:
         return None if found is None else found[0]
 
     def trip(self, run_id: RunId, client_id: ClientId, portal: str, code: str) -> None:
+        now = self._clock()
+        with self._lock:  # expired trips are dropped here, so memory stays bounded
+            for key in [k for k, (_, until) in self._codes.items() if until <= now]:
+                del self._codes[key]
+            self._codes[(str(run_id), str(client_id), portal)] = (code, now + self._ttl_s)
+
+    @property
+    def size(self) -> int:
+        """How many trips are held (expired ones included until pruned)."""
         with self._lock:
-            self._codes[(str(run_id), str(client_id), portal)] = (code, self._clock() + self._ttl_s)
+            return len(self._codes)
 
 
 class RedisLoginBreaker:

@@ -8,6 +8,7 @@ import pytest
 
 from syncbucket.config import load_settings
 from syncbucket.pipeline.retry_policy import (
+    MAX_SINGLE_DELAY_SECONDS,
     Failure,
     GiveUp,
     RetryDecision,
@@ -146,3 +147,26 @@ def test_policy_from_settings() -> None:
     policy = RetryPolicy.from_settings(settings)
     assert (policy.max_attempts, policy.min_backoff, policy.max_backoff) == (7, 1.5, 9.0)
     assert policy.maintenance_max_defer == 99.0
+
+
+@pytest.mark.parametrize("retry_after", [1800.0, 3600.0, None])
+def test_no_single_delay_outlasts_rabbitmqs_consumer_timeout(retry_after: float | None) -> None:
+    policy = RetryPolicy(maintenance_max_defer=7200, maintenance_default_delay=3000)
+    error = PortalMaintenance("down", portal="traces", retry_after=retry_after)
+    decision = policy.decide(error, attempt=1, deferred_seconds=0.0, rng=random.Random(1))
+    assert isinstance(decision, RetryDecision) and not decision.counts_as_attempt
+    assert decision.delay_seconds == MAX_SINGLE_DELAY_SECONDS == 1200.0
+    # The chain goes on: a later attempt still in maintenance defers again, capped again.
+    again = policy.decide(error, attempt=1, deferred_seconds=5000.0, rng=random.Random(1))
+    assert isinstance(again, RetryDecision) and again.delay_seconds == MAX_SINGLE_DELAY_SECONDS
+    last = policy.decide(error, attempt=1, deferred_seconds=6500.0, rng=random.Random(1))
+    assert isinstance(last, RetryDecision) and last.delay_seconds == pytest.approx(700.0)
+
+
+def test_transient_backoff_is_capped_too() -> None:
+    policy = RetryPolicy(min_backoff=3000.0, max_backoff=5000.0)
+    limited = PortalRateLimited("slow down", portal="itportal", retry_after=4000.0)
+    for error in (PortalTransient("502", portal="traces"), limited):
+        decision = policy.decide(error, attempt=1, deferred_seconds=0.0, rng=random.Random(2))
+        assert isinstance(decision, RetryDecision) and decision.counts_as_attempt
+        assert decision.delay_seconds == MAX_SINGLE_DELAY_SECONDS

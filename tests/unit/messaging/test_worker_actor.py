@@ -186,10 +186,13 @@ def test_malformed_messages_are_dead_lettered_and_the_worker_goes_on(
     )
     pipeline.broker.enqueue(bad)
     client_id, _ = world.add_client()
-    run_id, [message] = world.start_run([client_id], [M.RETURN_SUMMARY], pipeline.publisher)
-    misrouted = work_envelope(message).copy(queue_name=ITPORTAL_QUEUE)
+    run_id, _ = world.start_run([client_id], [M.RETURN_SUMMARY], pipeline.publisher)
+    lost_run, [lost] = world.start_run([client_id], [M.VERIFY_LDC])  # never published ...
+    misrouted = work_envelope(lost).copy(queue_name=ITPORTAL_QUEUE)  # ... but misrouted
     pipeline.broker.enqueue(misrouted)
     wait_until_done(world, run_id)
+    wait_until_done(world, lost_run)  # failed at once, not reaped much later
+    assert world.item(lost.item_id).error_code == "invalid_message"
     broker = pipeline.broker
     assert isinstance(broker, StubBroker)
     broker.join(TRACES_QUEUE, fail_fast=False)

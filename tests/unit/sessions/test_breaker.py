@@ -78,3 +78,19 @@ def test_breaker_behind_the_pipeline_login_guard_protocol() -> None:
     guard.remember(1, 2, "traces", Failure("locked", "the portal locked it"))
     refusal = guard.refusal(1, 2, "traces")
     assert refusal is not None and refusal.code == "locked"
+
+
+def test_expired_trips_are_pruned_when_another_trips() -> None:
+    clock = FakeClock()
+    breaker = InMemoryLoginBreaker(ttl_s=100, clock=clock)
+    for run_id in range(50):
+        breaker.trip(run_id, 42, "traces", "invalid_credentials")
+    assert breaker.size == 50
+    clock.advance(60)
+    breaker.trip(99, 42, "traces", "locked")  # the 50 older ones are still live
+    assert breaker.size == 51
+    clock.advance(50)
+    breaker.trip(100, 42, "traces", "locked")  # 110 s on: the first 50 expired
+    assert breaker.size == 2
+    assert breaker.tripped(99, 42, "traces") == "locked"
+    assert breaker.tripped(0, 42, "traces") is None

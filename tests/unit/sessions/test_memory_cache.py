@@ -84,3 +84,57 @@ def test_bad_inputs_are_refused() -> None:
         cache.put(1, "traces", STATE, ttl_s=0)
     with pytest.raises(ValueError, match="client id"):
         cache.get("a:b", "traces")
+
+
+def test_put_prunes_expired_states() -> None:
+    clock = FakeClock()
+    cache = InMemorySessionCache(clock=clock)
+    for client_id in range(20):
+        cache.put(client_id, "traces", STATE, ttl_s=60)
+    cache.put(99, "itportal", STATE, ttl_s=600)
+    assert cache.sizes == (21, 0)
+    clock.advance(61)
+    cache.put(100, "traces", STATE, ttl_s=60)
+    assert cache.sizes == (2, 0)
+    assert cache.get(99, "itportal") == STATE and cache.get(0, "traces") is None
+
+
+def test_login_locks_are_dropped_once_nobody_holds_or_waits_for_them() -> None:
+    cache = InMemorySessionCache(lock_wait_s=5.0)
+    for client_id in range(10):
+        with cache.login_lock(client_id, "traces"):
+            assert cache.sizes[1] == 1
+    assert cache.sizes == (0, 0)
+    inside = threading.Event()
+    waiting = threading.Event()
+    order: list[str] = []
+
+    def holder() -> None:
+        with cache.login_lock(1, "traces"):
+            inside.set()
+            assert waiting.wait(5.0)
+            time.sleep(0.05)  # the waiter is now blocked on the same lock
+            order.append("holder")
+
+    def waiter() -> None:
+        assert inside.wait(5.0)
+        waiting.set()
+        with cache.login_lock(1, "traces"):
+            order.append("waiter")
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order == ["holder", "waiter"]  # still exclusive while the lock is shared
+    assert cache.sizes == (0, 0)
+
+
+def test_a_timed_out_waiter_releases_its_claim_on_the_lock() -> None:
+    cache = InMemorySessionCache(lock_wait_s=0.05)
+    with cache.login_lock(1, "traces"):
+        with pytest.raises(LoginLockTimeout), cache.login_lock(1, "traces"):
+            pass
+        assert cache.sizes[1] == 1
+    assert cache.sizes == (0, 0)
