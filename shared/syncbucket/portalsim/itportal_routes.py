@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from syncbucket.portalsim import itportal_auth
-from syncbucket.portalsim.data import paginate, rows
 from syncbucket.portalsim.data.dataset import Row
 from syncbucket.portalsim.data.itportal_data import NOTICES, TAB, TABS, listed_proceeding
 from syncbucket.portalsim.deps import DEFAULT_PAGE_SIZE, PageNo, PageSize, StateDep
 from syncbucket.portalsim.itportal_auth import SessionUser
-from syncbucket.portalsim.replies import it_error, page_problem
+from syncbucket.portalsim.pages import checked_page, portal_rows
+from syncbucket.portalsim.replies import it_error
 from syncbucket.portalsim.state import SimulatorState
 
 PORTAL = "itportal"
@@ -22,15 +23,13 @@ router.include_router(itportal_auth.router)
 
 
 def _rows(state: SimulatorState, dataset: str, tan: str) -> tuple[Row, ...]:
-    settings = state.faults(PORTAL)
-    return rows(dataset, tan, settings.data_epoch, settings.change_ratio)
+    return portal_rows(state, PORTAL, dataset, tan)
 
 
-def _page(all_rows: list[Row] | tuple[Row, ...], page_no: int, page_size: int) -> dict[str, Any]:
-    problem = page_problem(page_no, page_size)
-    if problem:
-        raise it_error(400, "INVALID_REQUEST", problem)
-    return paginate(all_rows, page_no, page_size)
+def _page(all_rows: Sequence[Row], page_no: int, page_size: int) -> dict[str, Any]:
+    return checked_page(
+        all_rows, page_no, page_size, lambda problem: it_error(400, "INVALID_REQUEST", problem)
+    )
 
 
 @data.get("/paymentHistory")

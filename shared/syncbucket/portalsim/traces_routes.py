@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from syncbucket.portalsim import traces_auth
-from syncbucket.portalsim.data import paginate, rows
 from syncbucket.portalsim.data.dataset import Row
 from syncbucket.portalsim.data.traces_ldc import listed, verified
 from syncbucket.portalsim.deps import DEFAULT_PAGE_SIZE, PageNo, PageSize, StateDep
-from syncbucket.portalsim.replies import json_body, page_problem, text, traces_error
+from syncbucket.portalsim.pages import checked_page, portal_rows
+from syncbucket.portalsim.replies import json_body, text, traces_error
 from syncbucket.portalsim.state import SimulatorState
 from syncbucket.portalsim.traces_auth import SessionTan
 
@@ -22,15 +23,13 @@ router.include_router(traces_auth.router)
 
 
 def _rows(state: SimulatorState, dataset: str, tan: str) -> tuple[Row, ...]:
-    settings = state.faults(PORTAL)
-    return rows(dataset, tan, settings.data_epoch, settings.change_ratio)
+    return portal_rows(state, PORTAL, dataset, tan)
 
 
-def _page(all_rows: list[Row] | tuple[Row, ...], page_no: int, page_size: int) -> dict[str, Any]:
-    problem = page_problem(page_no, page_size)
-    if problem:
-        raise traces_error(400, "INVALID_REQUEST", problem)
-    return paginate(all_rows, page_no, page_size)
+def _page(all_rows: Sequence[Row], page_no: int, page_size: int) -> dict[str, Any]:
+    return checked_page(
+        all_rows, page_no, page_size, lambda problem: traces_error(400, "INVALID_REQUEST", problem)
+    )
 
 
 @data.get("/statementStatus")
