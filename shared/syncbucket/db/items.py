@@ -28,6 +28,8 @@ class Item(Base):
         ),
         sa.Index("ix_items_portal_status_run_id", "portal", "status", "run_id"),
         sa.Index("ix_items_run_id_status", "run_id", "status"),
+        # The dispatcher walks a run's pending items of one portal in id order.
+        sa.Index("ix_items_run_id_portal_status_id", "run_id", "portal", "status", "id"),
         sa.Index("ix_items_client_id", "client_id"),
     )
 
