@@ -70,7 +70,9 @@ def wait_until_queued(client: httpx.Client, run_id: int, total: int) -> dict[str
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         run: dict[str, Any] = client.get(f"/runs/{run_id}").json()
-        if run["counts"]["queued"] == total:
+        # The run turns running in its own short transaction right after the items'
+        # release commits (the dispatcher holds no run lock while it publishes).
+        if run["counts"]["queued"] == total and run["status"] == "running":
             return run
         time.sleep(0.2)
     raise AssertionError(f"items not dispatched in time: {run}")
