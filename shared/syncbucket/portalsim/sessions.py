@@ -37,15 +37,34 @@ def _prune(store: dict[str, Grant], now: float, lifetime: float) -> None:
         del store[next(iter(store))]
 
 
-class TracesSessions:
-    """captcha -> login (access token) -> preAuth (JSESSIONID)."""
+class _SessionBook:
+    """What both portals' stores share: live sessions keyed by an opaque id."""
 
     def __init__(self, clock: SimClock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self._sessions: dict[str, Grant] = {}
+
+    def session_user(self, session_id: str, ttl: float) -> str | None:
+        with self._lock:
+            grant = self._sessions.get(session_id)
+            if grant is None or self._clock.now() - grant.created >= ttl:
+                return None
+            return grant.user
+
+    def live(self, ttl: float) -> int:
+        with self._lock:
+            now = self._clock.now()
+            return sum(1 for g in self._sessions.values() if now - g.created < ttl)
+
+
+class TracesSessions(_SessionBook):
+    """captcha -> login (access token) -> preAuth (JSESSIONID)."""
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__(clock)  # sessions: JSESSIONID -> tan
         self._captchas: dict[str, Grant] = {}  # id -> (answer, created)
         self._tokens: dict[str, Grant] = {}  # access token -> tan
-        self._sessions: dict[str, Grant] = {}  # JSESSIONID -> tan
 
     def new_captcha(self) -> tuple[str, str]:
         captcha_id = secrets.token_hex(16)
@@ -81,18 +100,6 @@ class TracesSessions:
             self._sessions[session_id] = Grant(grant.user, now)
             return session_id
 
-    def session_user(self, session_id: str, ttl: float) -> str | None:
-        with self._lock:
-            grant = self._sessions.get(session_id)
-            if grant is None or self._clock.now() - grant.created >= ttl:
-                return None
-            return grant.user
-
-    def live(self, ttl: float) -> int:
-        with self._lock:
-            now = self._clock.now()
-            return sum(1 for g in self._sessions.values() if now - g.created < ttl)
-
     def reset(self) -> None:
         with self._lock:
             self._captchas.clear()
@@ -100,14 +107,12 @@ class TracesSessions:
             self._sessions.clear()
 
 
-class ItPortalSessions:
+class ItPortalSessions(_SessionBook):
     """Step 1 hands out a ``reqId``; step 2 turns it into an auth token."""
 
     def __init__(self, clock: SimClock) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
+        super().__init__(clock)  # sessions: auth token -> user; insertion = age order
         self._req_ids: dict[str, Grant] = {}
-        self._sessions: dict[str, Grant] = {}  # auth token -> user; insertion = age order
 
     def new_req_id(self, entity: str) -> str:
         req_id = secrets.token_hex(12)
@@ -141,18 +146,6 @@ class ItPortalSessions:
             token = _new_token(32)
             self._sessions[token] = Grant(user, now)
             return token
-
-    def session_user(self, token: str, ttl: float) -> str | None:
-        with self._lock:
-            grant = self._sessions.get(token)
-            if grant is None or self._clock.now() - grant.created >= ttl:
-                return None
-            return grant.user
-
-    def live(self, ttl: float) -> int:
-        with self._lock:
-            now = self._clock.now()
-            return sum(1 for g in self._sessions.values() if now - g.created < ttl)
 
     def reset(self) -> None:
         with self._lock:
