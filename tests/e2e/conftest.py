@@ -76,9 +76,13 @@ def start_stack(database: SeededDatabase, amqp_url: str, **settings: object) -> 
         itportal_worker_metrics_port=free_port(),
         **{**defaults, **settings},
     )
-    stack = Stack(env)
+    return launch(Stack(env), f"http://127.0.0.1:{api_port}", sim_url)
+
+
+def launch(stack: Stack, api_url: str, sim_url: str) -> RunningStack:
+    """Start ``stack`` and return once the simulator and the coordinator answer."""
     stack.start()
-    running = RunningStack(stack, f"http://127.0.0.1:{api_port}", sim_url)
+    running = RunningStack(stack, api_url, sim_url)
     try:
         stack.wait_for("the simulator", lambda: answers(f"{sim_url}/admin/health"), 60)
         stack.wait_for("the coordinator", lambda: healthy(running.api_url), 60)

@@ -22,8 +22,8 @@ import yaml
 from syncbucket_stack.output import PrefixedWriter
 from syncbucket_stack.plan import syncbucket_command
 from syncbucket_stack.supervisor import SELF, ProcessSpec, Supervisor
-from tests.e2e.conftest import RunningStack, SeededDatabase, healthy
-from tests.e2e.processes import LockedBuffer, Stack, answers, environ, free_port, stack_env
+from tests.e2e.conftest import RunningStack, SeededDatabase, launch
+from tests.e2e.processes import LockedBuffer, Stack, environ, free_port, stack_env
 from tests.support.prometheus import DEPLOY
 
 RABBITMQ_PROMETHEUS_PORT = 15692
@@ -107,17 +107,7 @@ def start_observed_stack(database: SeededDatabase, settings: Mapping[str, object
     ports_api = settings["api_port"]
     sim_url = f"http://127.0.0.1:{settings['portal_sim_port']}"
     env = stack_env(environ(), database_url=database.url, **settings)
-    stack = ObservedStack(env)
-    stack.start()
-    running = RunningStack(stack, f"http://127.0.0.1:{ports_api}", sim_url)
-    try:
-        stack.wait_for("the simulator", lambda: answers(f"{sim_url}/admin/health"), 60)
-        stack.wait_for("the coordinator", lambda: healthy(running.api_url), 60)
-    except BaseException:
-        stack.stop()
-        print(stack.output_tail())
-        raise
-    return running
+    return launch(ObservedStack(env), f"http://127.0.0.1:{ports_api}", sim_url)
 
 
 def rabbitmq_exporter_answers() -> bool:
