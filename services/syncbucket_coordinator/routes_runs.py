@@ -141,7 +141,7 @@ def get_items(
     },
 )
 def get_report(run_id: RunId, firm: Firm, root: Root) -> StreamingResponse:
-    """Columns: client, tan, module, portal, error_code, message, attempts."""
+    """Columns: client, tan, module, portal, error_code, message, attempts, finished_at."""
     with unit_of_work(root.sessions) as session:  # 404 before the first byte; no
         rows = exception_rows(session, firm.id, run_id)  # transaction held while sending
     return StreamingResponse(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,20 @@ class Settings(BaseSettings):
     traces_worker_metrics_port: int = Field(default=9103, ge=1, le=65535)
     itportal_worker_metrics_port: int = Field(default=9104, ge=1, le=65535)
 
+    # The web app (docs/web.md): sessions expire after this long idle, and in any case
+    # after the absolute lifetime; the cookie is Secure when served over HTTPS.
+    web_session_idle_minutes: float = Field(default=30.0, gt=0)
+    web_session_absolute_hours: float = Field(default=12.0, gt=0)
+    web_cookie_secure: bool = False
+    # Sign-in throttle: after this many failures per account or per address, each further
+    # attempt must wait twice as long as the one before, up to the maximum.
+    signin_free_failures: int = Field(default=5, ge=1)
+    signin_max_delay_seconds: float = Field(default=900.0, gt=0)
+    # Dates and times on the pages; the firms are in India.
+    web_time_zone: str = "Asia/Kolkata"
+    # Live progress: one computation per watched run per tick, fanned out to every watcher.
+    progress_tick_seconds: float = Field(default=1.0, gt=0)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
     portal_sim_port: int = Field(default=8090, ge=1, le=65535)
@@ -119,6 +134,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("web_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Kolkata") from None
+        return value
 
     @field_validator("secret_key")
     @classmethod

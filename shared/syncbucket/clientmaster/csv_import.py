@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from syncbucket.clientmaster.csv_rows import ClientRow, ParsedCsv, RowError, parse_client_csv
 from syncbucket.clientmaster.errors import CsvFormatError
+from syncbucket.clientmaster.sync_state import forget_login_state
 from syncbucket.crypto import CredentialCipher
 from syncbucket.db.clients import Client, ClientCredential
 
@@ -118,6 +119,7 @@ def _save_credentials(
                 current.secret = secret
         if row.credentials:
             client.demo_note = None  # new credentials replace any deliberately wrong demo ones
+            forget_login_state(session, client.id, [portal.value for portal in row.credentials])
     session.flush()
 
 

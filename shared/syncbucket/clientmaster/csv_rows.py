@@ -31,6 +31,9 @@ COLUMNS = (
     "itportal_password",
 )
 MAX_NAME_LENGTH = 200
+# A portal user id or password longer than these is a pasting accident, not a credential.
+MAX_USER_LENGTH = 100
+MAX_PASSWORD_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,28 @@ class ClientRow:
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with a row; ``column`` is None when it is the row as a whole."""
+
+    column: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class RowError:
+    """A rejected row: its line, every problem found (``reason`` joins them)."""
+
     line: int
     reason: str
+    problems: tuple[RowProblem, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, line: int, problems: list[RowProblem]) -> RowError:
+        return cls(line, "; ".join(p.reason for p in problems), tuple(problems))
+
+    def listed(self) -> tuple[RowProblem, ...]:
+        """Every problem with its column (the whole row's reason when none was noted)."""
+        return self.problems or (RowProblem(None, self.reason),)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
@@ -104,63 +126,98 @@ def _accept(
 ) -> None:
     if len(fields) != len(header):
         reason = f"expected {len(header)} fields, found {len(fields)}"
-        parsed.errors.append(RowError(line, reason))
+        parsed.errors.append(RowError.of(line, [RowProblem(None, reason)]))
         return
-    row, reasons = validate_row(line, dict(zip(header, fields, strict=True)))
+    row, problems = validate_row(line, dict(zip(header, fields, strict=True)))
     if row is not None and row.tan in first_line_of:
-        reasons.append(f"TAN {row.tan} already appears on line {first_line_of[row.tan]}")
-    if row is None or reasons:
-        parsed.errors.append(RowError(line, "; ".join(reasons)))
+        reason = f"TAN {row.tan} already appears on line {first_line_of[row.tan]}"
+        problems.append(RowProblem("tan", reason))
+    if row is None or problems:
+        parsed.errors.append(RowError.of(line, problems))
         return
     first_line_of[row.tan] = line
     parsed.rows.append(row)
 
 
-def validate_row(line: int, values: Mapping[str, str]) -> tuple[ClientRow | None, list[str]]:
+def validate_row(line: int, values: Mapping[str, str]) -> tuple[ClientRow | None, list[RowProblem]]:
     """Check one row's fields; return the row (``None`` if unusable) and every problem found."""
-    reasons: list[str] = []
-    name = " ".join(values["name"].split())
-    if not name:
-        reasons.append("name is empty")
-    elif len(name) > MAX_NAME_LENGTH:
-        reasons.append(f"name is longer than {MAX_NAME_LENGTH} characters")
-    tan = _identifier(validate_tan, values["tan"], "TAN", reasons)
-    pan = _identifier(validate_pan, values["pan"], "PAN", reasons)
+    problems: list[RowProblem] = []
+    name = clean_name(values["name"], problems)
+    tan = _identifier(validate_tan, values["tan"], "tan", problems)
+    pan = _identifier(validate_pan, values["pan"], "pan", problems)
     credentials = {
         portal: creds
         for portal in Portal
-        if (creds := _credentials(portal, values, reasons)) is not None
+        if (creds := portal_credentials(portal, values, problems)) is not None
     }
-    if tan is None or pan is None or reasons:
-        return None, reasons
-    return ClientRow(line, name, tan, pan, credentials), reasons
+    if name is None or tan is None or pan is None or problems:
+        return None, problems
+    return ClientRow(line, name, tan, pan, credentials), problems
+
+
+def clean_name(raw: str, problems: list[RowProblem]) -> str | None:
+    """A client's name with its spaces tidied, or None (and a problem) if unusable."""
+    name = " ".join(raw.split())
+    if not name:
+        problems.append(RowProblem("name", "name is empty"))
+        return None
+    if len(name) > MAX_NAME_LENGTH:
+        problems.append(RowProblem("name", f"name is longer than {MAX_NAME_LENGTH} characters"))
+        return None
+    return name
+
+
+def clean_pan(raw: str, problems: list[RowProblem]) -> str | None:
+    return _identifier(validate_pan, raw, "pan", problems)
 
 
 def _identifier(
-    validate: Callable[[str], str], raw: str, label: str, reasons: list[str]
+    validate: Callable[[str], str], raw: str, column: str, problems: list[RowProblem]
 ) -> str | None:
     if not raw.strip():
-        reasons.append(f"{label} is empty")
+        problems.append(RowProblem(column, f"{column.upper()} is empty"))
         return None
     try:
         return validate(raw)
     except InvalidIdentifier as exc:
-        reasons.append(str(exc))
+        problems.append(RowProblem(column, str(exc)))
         return None
 
 
-def _credentials(
-    portal: Portal, values: Mapping[str, str], reasons: list[str]
+def portal_credentials(
+    portal: Portal, values: Mapping[str, str], problems: list[RowProblem]
 ) -> PortalCredentials | None:
-    user = values[f"{portal.value}_user"].strip()
-    password = values[f"{portal.value}_password"]
+    """The portal's user + password from ``<portal>_user`` / ``<portal>_password``.
+
+    Both empty = none given (None, no problem); one without the other, or a value over
+    its length limit, is a problem naming the column -- never quoting the value.
+    """
+    user_column, password_column = f"{portal.value}_user", f"{portal.value}_password"
+    user = values.get(user_column, "").strip()
+    password = values.get(password_column, "")
     has_password = bool(password.strip())
     if not user and not has_password:
         return None
     if not has_password:
-        reasons.append(f"{portal.value}_password is empty but {portal.value}_user is given")
+        problems.append(
+            RowProblem(password_column, f"{password_column} is empty but {user_column} is given")
+        )
         return None
     if not user:
-        reasons.append(f"{portal.value}_user is empty but {portal.value}_password is given")
+        problems.append(
+            RowProblem(user_column, f"{user_column} is empty but {password_column} is given")
+        )
+        return None
+    if len(user) > MAX_USER_LENGTH:
+        problems.append(
+            RowProblem(user_column, f"{user_column} is over {MAX_USER_LENGTH} characters")
+        )
+        return None
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(
+            RowProblem(
+                password_column, f"{password_column} is over {MAX_PASSWORD_LENGTH} characters"
+            )
+        )
         return None
     return PortalCredentials(user_id=user, password=password)

@@ -25,3 +25,16 @@ class InvalidFirmNameError(ClientMasterError):
 
 class CsvFormatError(ClientMasterError):
     """The file as a whole cannot be read (no header, wrong columns, not UTF-8...)."""
+
+
+class ClientNotFound(ClientMasterError):
+    """No such client in this firm (another firm's client looks the same)."""
+
+
+class InvalidClientEdit(ClientMasterError):
+    """An edit of a client that breaks a rule; ``field`` names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

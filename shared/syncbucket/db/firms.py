@@ -28,6 +28,9 @@ class ApiToken(Base):
     firm_id: Mapped[int] = mapped_column(sa.ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     token_prefix: Mapped[str] = mapped_column(sa.String(8))
+    # What the token is for and who made it, for the admin page (migration 0005).
+    label: Mapped[str | None] = mapped_column(sa.String(100))
+    created_by: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
     revoked_at: Mapped[datetime | None]
 

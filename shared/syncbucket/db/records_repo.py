@@ -155,6 +155,8 @@ def _new_row(batch: _Batch, record: Record, content: dict[str, Any], digest: str
         last_seen_at=batch.now,
         last_changed_at=batch.now,
         last_run_id=batch.run_id,
+        changed_run_id=batch.run_id,
+        previous_content=None,
         **_columns(batch.model, record),
     )
 
@@ -164,8 +166,10 @@ def _set_content(
 ) -> None:
     for name, value in _columns(batch.model, record).items():
         setattr(row, name, value)
+    row.previous_content = row.content
     row.content = content
     row.content_hash = digest
     row.last_seen_at = batch.now
     row.last_changed_at = batch.now
     row.last_run_id = batch.run_id
+    row.changed_run_id = batch.run_id

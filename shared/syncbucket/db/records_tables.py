@@ -4,7 +4,8 @@ Every table shares the columns of :class:`RecordRow`; each adds its natural-key 
 (``UNIQUE(client_id, <key>)``) and a few query columns, all named exactly like the
 fields of its :mod:`syncbucket.domain.records` class, so that
 :mod:`syncbucket.db.records_repo` can upsert any record from ``RECORD_MODELS`` alone.
-``content`` holds the whole ``Record.content()``; ``content_hash`` detects change.
+``content`` holds the whole ``Record.content()``; ``content_hash`` detects change;
+``previous_content`` keeps the content the last change replaced.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ class RecordRow(Base):
     last_run_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("runs.id", ondelete="SET NULL"), sort_order=1
     )
+    # The run that inserted or last changed the row, and the content before that change
+    # (None for a row that is new in that run): "what the latest sync changed", with the
+    # old and the new value of every changed field (migration 0005).
+    changed_run_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("runs.id", ondelete="SET NULL"), sort_order=1
+    )
+    previous_content: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, sort_order=1)
 
 
 def _table_args(table: str, *key: str) -> tuple[Any, ...]:

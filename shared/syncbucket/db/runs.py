@@ -7,6 +7,7 @@ done; completion is claimed with a conditional UPDATE on ``completed_at IS NULL`
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +40,11 @@ class Run(Base):
     parent_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("runs.id", ondelete="SET NULL"))
     requested_by: Mapped[str | None] = mapped_column(sa.String(200))
     total_items: Mapped[int] = _counter()
+    # Distinct clients among the items, and how they were chosen ({"kind": "all" |
+    # "filter" | "clients" | "retry", ...}): the run history shows "clients x modules"
+    # without counting items (migration 0005).
+    client_count: Mapped[int] = _counter()
+    selection: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     items_succeeded: Mapped[int] = _counter()
     items_failed: Mapped[int] = _counter()
     items_skipped: Mapped[int] = _counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syncbucket.db.base import Base
+from syncbucket.db.client_state import ClientLoginState, ClientModuleState
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.db.firms import ApiToken, Firm
 from syncbucket.db.items import Item
@@ -10,6 +11,7 @@ from syncbucket.db.outbox import OutboxEvent
 from syncbucket.db.outcomes import Outcome
 from syncbucket.db.records_tables import RECORD_MODELS, RecordRow
 from syncbucket.db.runs import Run
+from syncbucket.db.users import SigninFailure, User, WebSession
 
 metadata = Base.metadata
 
@@ -18,11 +20,16 @@ __all__ = [
     "ApiToken",
     "Client",
     "ClientCredential",
+    "ClientLoginState",
+    "ClientModuleState",
     "Firm",
     "Item",
     "OutboxEvent",
     "Outcome",
     "RecordRow",
     "Run",
+    "SigninFailure",
+    "User",
+    "WebSession",
     "metadata",
 ]

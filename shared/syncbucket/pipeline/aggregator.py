@@ -10,7 +10,8 @@ Steps, all in the caller's transaction:
 4. upsert the records (natural key, change detection) and note the counts;
 5. update the item, bump the run's counters as ``x = x + n`` (never read-modify-write:
    that UPDATE also takes the run's row lock that makes :mod:`.completion` race-free);
-6. :func:`claim_completion`.
+6. note the attempt in the client master's read models (:mod:`syncbucket.clientmaster.sync_state`);
+7. :func:`claim_completion`.
 
 Lock order is item then run, as in ``cancel_pending`` and the reaper; the dispatcher
 takes item locks only with SKIP LOCKED and no run lock in the same transaction, so no
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from syncbucket.clientmaster.sync_state import Attempted, note_attempt
 from syncbucket.contracts.messages import OutcomeMessage
 from syncbucket.db.items import Item
 from syncbucket.db.outcomes import Outcome
@@ -65,6 +67,8 @@ class _Target:
     run_id: int
     firm_id: int
     client_id: int
+    module: str
+    portal: str
 
 
 def apply_outcome(session: Session, outcome: OutcomeMessage, now: datetime) -> ApplyResult:
@@ -83,13 +87,22 @@ def apply_outcome(session: Session, outcome: OutcomeMessage, now: datetime) -> A
         _set_outcome_counts(session, outcome, counts)
     _finish_item(session, outcome, counts, now)
     _bump_run(session, outcome, counts)
+    note_attempt(session, _attempted(target, outcome), now)
     completed = claim_completion(session, target.run_id, now)
     return ApplyResult(applied=True, completed=completed)
 
 
 def _lock_open_item(session: Session, outcome: OutcomeMessage) -> _Target | None:
     row = session.execute(
-        sa.select(Item.id, Item.run_id, Item.firm_id, Item.client_id, Item.status)
+        sa.select(
+            Item.id,
+            Item.run_id,
+            Item.firm_id,
+            Item.client_id,
+            Item.module,
+            Item.portal,
+            Item.status,
+        )
         .where(Item.id == outcome.item_id)
         .with_for_update()
     ).one_or_none()
@@ -100,7 +113,19 @@ def _lock_open_item(session: Session, outcome: OutcomeMessage) -> _Target | None
     if row.status in TERMINAL_ITEM_STATUSES:
         log.info("outcome for item %s ignored: already %s", row.id, row.status)
         return None
-    return _Target(row.id, row.run_id, row.firm_id, row.client_id)
+    return _Target(row.id, row.run_id, row.firm_id, row.client_id, row.module, row.portal)
+
+
+def _attempted(target: _Target, outcome: OutcomeMessage) -> Attempted:
+    return Attempted(
+        firm_id=target.firm_id,
+        client_id=target.client_id,
+        module=target.module,
+        portal=target.portal,
+        run_id=target.run_id,
+        status=ItemStatus(outcome.status),
+        error_code=outcome.error_code,
+    )
 
 
 def _decode(outcome: OutcomeMessage) -> tuple[OutcomeMessage, list[Record]]:

@@ -43,8 +43,10 @@ def for_clients(
     modules: Sequence[ModuleKey],
     client_ids: Sequence[int] | None,
     now: datetime,
+    condition: sa.ColumnElement[bool] | None = None,
 ) -> int:
-    """Insert one pending item per (client, part); ``client_ids`` None = all active."""
+    """Insert one pending item per (client, part) of the active clients: the ones in
+    ``client_ids``, or (None) every one matching ``condition`` (None = all)."""
     parts = parts_table(modules)
     base = (
         sa.select(
@@ -61,6 +63,8 @@ def for_clients(
         .where(Client.firm_id == firm_id, Client.active.is_(True))
         .order_by(Client.id, parts.c.ordinal)
     )
+    if condition is not None:
+        base = base.where(condition)
     if client_ids is None:
         return _insert(session, base)
     total = 0

@@ -120,6 +120,7 @@ def _entry(run: Run) -> RunListEntry:
         parent_run_id=run.parent_run_id,
         requested_by=run.requested_by,
         total_items=run.total_items,
+        client_count=run.client_count,
         items_succeeded=run.items_succeeded,
         items_failed=run.items_failed,
         items_skipped=run.items_skipped,
@@ -184,10 +185,20 @@ def _item_view(item: Item, client_name: str, tan: str) -> ItemView:
     )
 
 
-def exception_rows(session: Session, firm_id: int, run_id: int) -> list[ExceptionRow]:
-    """Every failed item of the run, ordered by client name (then TAN, module, portal)."""
+def exception_rows(
+    session: Session,
+    firm_id: int,
+    run_id: int,
+    *,
+    error_code: str | None = None,
+    module: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ExceptionRow]:
+    """The run's failed items (of one error code / module when given), ordered by client
+    name, then TAN, module and portal; ``limit`` None = all of them."""
     _ensure_run(session, firm_id, run_id)
-    rows = session.execute(
+    query = (
         sa.select(
             Item.id,
             Item.client_id,
@@ -198,11 +209,15 @@ def exception_rows(session: Session, firm_id: int, run_id: int) -> list[Exceptio
             Item.error_code,
             Item.error_message,
             Item.attempts,
+            Item.finished_at,
         )
         .join(Client, Client.id == Item.client_id)
-        .where(Item.run_id == run_id, Item.firm_id == firm_id, Item.status == ItemStatus.FAILED)
+        .where(_failed(firm_id, run_id, error_code, module))
         .order_by(Client.name, Client.tan, Item.module, Item.portal)
+        .offset(max(0, offset))
     )
+    if limit is not None:
+        query = query.limit(_page_size(limit))
     return [
         ExceptionRow(
             item_id=row[0],
@@ -214,9 +229,38 @@ def exception_rows(session: Session, firm_id: int, run_id: int) -> list[Exceptio
             error_code=row[6],
             error_message=row[7],
             attempts=row[8],
+            finished_at=row[9],
         )
-        for row in rows
+        for row in session.execute(query)
     ]
+
+
+def failed_counts(
+    session: Session, firm_id: int, run_id: int, *, module: str | None = None
+) -> list[tuple[str, int]]:
+    """Failed items per error code (most frequent first), optionally of one module."""
+    _ensure_run(session, firm_id, run_id)
+    code = sa.func.coalesce(Item.error_code, "unknown")
+    rows = session.execute(
+        sa.select(code, sa.func.count())
+        .where(_failed(firm_id, run_id, None, module))
+        .group_by(code)
+        .order_by(sa.func.count().desc(), code)
+    )
+    return [(str(found), int(count)) for found, count in rows]
+
+
+def _failed(
+    firm_id: int, run_id: int, error_code: str | None, module: str | None
+) -> sa.ColumnElement[bool]:
+    condition = sa.and_(
+        Item.run_id == run_id, Item.firm_id == firm_id, Item.status == ItemStatus.FAILED
+    )
+    if error_code is not None:
+        condition = sa.and_(condition, sa.func.coalesce(Item.error_code, "unknown") == error_code)
+    if module is not None:
+        condition = sa.and_(condition, Item.module == module)
+    return condition
 
 
 def _ensure_run(session: Session, firm_id: int, run_id: int) -> None:

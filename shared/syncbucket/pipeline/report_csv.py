@@ -9,7 +9,16 @@ from typing import TextIO
 
 from syncbucket.pipeline.views import ExceptionRow
 
-COLUMNS = ("client", "tan", "module", "portal", "error_code", "message", "attempts")
+COLUMNS = (
+    "client",
+    "tan",
+    "module",
+    "portal",
+    "error_code",
+    "message",
+    "attempts",
+    "finished_at",
+)
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,6 +37,7 @@ def _cells(row: ExceptionRow) -> list[str | int]:
         safe_cell(row.error_code),
         safe_cell(row.error_message),
         row.attempts,
+        row.finished_at.isoformat(timespec="seconds") if row.finished_at else "",
     ]
 
 

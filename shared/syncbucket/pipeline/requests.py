@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from syncbucket.clientmaster.filters import ClientFilter
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.domain.runs import RunSource
 
@@ -20,10 +21,11 @@ DEFAULT_PRIORITY: dict[RunSource, int] = {
 
 @dataclass(frozen=True)
 class RunRequest:
-    """``client_ids`` and ``tans`` both ``None`` = every active client of the firm.
+    """Which clients: ``client_ids`` and/or ``tans`` (their union), or ``client_filter``
+    (every active client the Client Master's filter matches, minus ``excluded_client_ids``:
+    "Select All" with a few unticked), or none of them = every active client of the firm.
 
-    Given both, the run covers their union. ``modules`` may hold plain strings from an
-    API; unknown ones are refused by name.
+    ``modules`` may hold plain strings from an API; unknown ones are refused by name.
     """
 
     firm_id: int
@@ -35,10 +37,16 @@ class RunRequest:
     priority: int | None = None  # None = DEFAULT_PRIORITY[source]
     requested_by: str | None = None
     parent_run_id: int | None = None
+    client_filter: ClientFilter | None = None
+    excluded_client_ids: list[int] | None = None
 
     @property
     def selects_all(self) -> bool:
-        return self.client_ids is None and self.tans is None
+        return self.client_ids is None and self.tans is None and self.client_filter is None
+
+    @property
+    def selects_by_filter(self) -> bool:
+        return self.client_filter is not None and self.client_ids is None and self.tans is None
 
     def effective_priority(self) -> int:
         if self.priority is not None:

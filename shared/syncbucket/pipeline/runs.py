@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ from syncbucket.pipeline.completion import claim_completion
 from syncbucket.pipeline.errors import RunNotFound, RunRefused
 from syncbucket.pipeline.requests import DEFAULT_PRIORITY, RunRequest
 from syncbucket.pipeline.selection import resolve_modules, select_clients
+from syncbucket.portals.registry import parts_for
 
 
 @dataclass(frozen=True)
@@ -43,20 +45,21 @@ def create_run(session: Session, request: RunRequest, *, now: datetime | None = 
     if existing is not None:
         return existing
     modules = resolve_modules(request.modules)
-    selection = select_clients(session, request)
-    run_id = _insert_run(session, request, modules, moment)
+    selection = select_clients(session, request, moment)
+    run_id = _insert_run(session, request, modules, moment, selection.recorded)
     if run_id is None:  # lost the race for the idempotency key: the winner's run counts
         found = _existing(session, request.firm_id, request.idempotency_key)
         assert found is not None, "unique violation without a visible winner"
         return found
     total = item_insert.for_clients(
-        session, run_id, request.firm_id, modules, selection.ids, moment
+        session, run_id, request.firm_id, modules, selection.ids, moment, selection.condition
     )
     if total == 0:  # the clients were deactivated since select_clients: the caller's
         raise RunRefused(  # transaction rolls back, so no empty run is ever written
             "no_clients", "none of the selected clients is active any more: nothing to sync"
         )
-    _set_total(session, run_id, total)
+    parts_per_client = sum(len(parts_for(key)) for key in modules)
+    _set_total(session, run_id, total, total // parts_per_client)
     return CreatedRun(run_id=run_id, created=True, total_items=total)
 
 
@@ -70,7 +73,11 @@ def _existing(session: Session, firm_id: int, key: str | None) -> CreatedRun | N
 
 
 def _insert_run(
-    session: Session, request: RunRequest, modules: list[ModuleKey], now: datetime
+    session: Session,
+    request: RunRequest,
+    modules: list[ModuleKey],
+    now: datetime,
+    selection: dict[str, Any] | None,
 ) -> int | None:
     """The new run's id, or None when a concurrent request took the idempotency key."""
     values = {
@@ -82,6 +89,7 @@ def _insert_run(
         "priority": request.effective_priority(),
         "parent_run_id": request.parent_run_id,
         "requested_by": request.requested_by,
+        "selection": selection,
         "created_at": now,
     }
     try:
@@ -95,9 +103,9 @@ def _insert_run(
     return int(run_id)
 
 
-def _set_total(session: Session, run_id: int, total: int) -> None:
+def _set_total(session: Session, run_id: int, total: int, clients: int) -> None:
     session.execute(
-        sa.update(Run).where(Run.id == run_id).values(total_items=total),
+        sa.update(Run).where(Run.id == run_id).values(total_items=total, client_count=clients),
         execution_options={"synchronize_session": False},
     )
 
@@ -167,14 +175,19 @@ def retry_failed(
         requested_by=requested_by,
         parent_run_id=run_id,
     )
-    new_id = _insert_run(session, request, modules, now)
+    new_id = _insert_run(session, request, modules, now, {"kind": "retry", "parent": run_id})
     if new_id is None:
         found = _existing(session, firm_id, key)
         assert found is not None, "unique violation without a visible winner"
         return found
     total = item_insert.failed_of(session, new_id, run_id, now)
-    _set_total(session, new_id, total)
+    _set_total(session, new_id, total, _distinct_clients(session, new_id))
     return CreatedRun(run_id=new_id, created=True, total_items=total)
+
+
+def _distinct_clients(session: Session, run_id: int) -> int:
+    query = sa.select(sa.func.count(sa.distinct(Item.client_id))).where(Item.run_id == run_id)
+    return int(session.scalar(query) or 0)
 
 
 def _ensure_parent_finished(session: Session, firm_id: int, run_id: int) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from syncbucket.clientmaster.filters import ClientFilter, filter_condition
+from syncbucket.db.base import utcnow
 from syncbucket.db.clients import Client
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.pipeline.errors import RunRefused
@@ -25,10 +28,15 @@ CHUNK = 1000  # bound parameters per IN list: far below every driver's limit
 
 @dataclass(frozen=True)
 class ClientSelection:
-    """``ids`` None = every active client of the firm (``count`` of them)."""
+    """``ids`` None = every active client of the firm matching ``condition`` (``count``).
+
+    ``recorded`` is how the run remembers the choice (``runs.selection``).
+    """
 
     ids: list[int] | None
     count: int
+    condition: sa.ColumnElement[bool] | None = None
+    recorded: dict[str, Any] | None = None
 
 
 def resolve_modules(modules: Sequence[ModuleKey | str]) -> list[ModuleKey]:
@@ -44,9 +52,17 @@ def resolve_modules(modules: Sequence[ModuleKey | str]) -> list[ModuleKey]:
     return [key for key in ModuleKey if key in wanted]
 
 
-def select_clients(session: Session, request: RunRequest) -> ClientSelection:
+def select_clients(
+    session: Session, request: RunRequest, now: datetime | None = None
+) -> ClientSelection:
     if request.selects_all:
         return _all_active(session, request.firm_id)
+    if request.client_filter is not None:
+        if not request.selects_by_filter:
+            raise RunRefused(
+                "ambiguous_clients", "choose clients by a filter or by id/TAN, not both"
+            )
+        return _by_filter(session, request, request.client_filter, now or utcnow())
     return _explicit(session, request)
 
 
@@ -55,11 +71,32 @@ def _all_active(session: Session, firm_id: int) -> ClientSelection:
         sa.select(sa.func.count()).where(Client.firm_id == firm_id, Client.active.is_(True))
     )
     if active:
-        return ClientSelection(ids=None, count=int(active))
+        return ClientSelection(ids=None, count=int(active), recorded={"kind": "all"})
     total = session.scalar(sa.select(sa.func.count()).where(Client.firm_id == firm_id))
     if not total:
         raise RunRefused("no_clients", "the firm has no clients yet: add or import clients first")
     raise RunRefused("no_clients", f"none of the firm's {total} clients is active")
+
+
+def _by_filter(
+    session: Session, request: RunRequest, chosen: ClientFilter, now: datetime
+) -> ClientSelection:
+    """Every active client the filter matches, minus the excluded ids (of this firm)."""
+    excluded = sorted(set(request.excluded_client_ids or ()))
+    condition = filter_condition(chosen, now)
+    if excluded:
+        condition = sa.and_(condition, Client.id.not_in(excluded))
+    count = session.scalar(
+        sa.select(sa.func.count()).where(
+            Client.firm_id == request.firm_id, Client.active.is_(True), condition
+        )
+    )
+    if not count:
+        raise RunRefused("no_clients", f"no active client matches the filter ({chosen.describe()})")
+    recorded: dict[str, Any] = {"kind": "filter", "filter": chosen.to_dict()}
+    if excluded:
+        recorded["excluded"] = len(excluded)
+    return ClientSelection(ids=None, count=int(count), condition=condition, recorded=recorded)
 
 
 def _explicit(session: Session, request: RunRequest) -> ClientSelection:
@@ -80,7 +117,7 @@ def _explicit(session: Session, request: RunRequest) -> ClientSelection:
         raise RunRefused(
             "inactive_clients", f"inactive clients cannot be synced: {_listed(sorted(inactive))}"
         )
-    return ClientSelection(ids=sorted(chosen), count=len(chosen))
+    return ClientSelection(ids=sorted(chosen), count=len(chosen), recorded={"kind": "clients"})
 
 
 class _ClientRow(NamedTuple):

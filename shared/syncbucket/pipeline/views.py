@@ -75,6 +75,7 @@ class RunListEntry(_View):
     parent_run_id: int | None
     requested_by: str | None
     total_items: int
+    client_count: int = Field(description="distinct clients among the items")
     items_succeeded: int
     items_failed: int
     items_skipped: int
@@ -129,3 +130,4 @@ class ExceptionRow(_View):
     error_code: str | None
     error_message: str | None
     attempts: int
+    finished_at: datetime | None = None

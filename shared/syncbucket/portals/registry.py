@@ -42,12 +42,20 @@ Fetch = Callable[[AnyPortalClient], Sequence[r.Record]]
 
 @dataclass(frozen=True)
 class ModulePart:
-    """One portal's share of a module: what to fetch there and what records it yields."""
+    """One portal's share of a module: what to fetch there and what records it yields.
+
+    ``typical_requests`` is how many HTTP requests one client's fetch usually takes (pages,
+    per-certificate or per-proceeding calls), login excluded: the Sync Bucket's estimate
+    multiplies it by the clients and divides by the portal's rate limit. The figures are
+    the simulator's means over the demo clients, which
+    ``tests/integration/test_request_figures.py`` keeps honest.
+    """
 
     module: ModuleKey
     portal: Portal
     fetch: Fetch
     record_type: type[r.Record]
+    typical_requests: float = 1.0
 
 
 class ClientFactory(Protocol):
@@ -63,14 +71,20 @@ class ClientFactory(Protocol):
 
 M, P = ModuleKey, Portal
 PARTS: tuple[ModulePart, ...] = (
-    ModulePart(M.RETURN_SUMMARY, P.TRACES, return_summary.fetch, r.StatementStatus),
-    ModulePart(M.FETCH_CHALLANS, P.ITPORTAL, fetch_challans.fetch, r.PaidChallan),
-    ModulePart(M.UNCONSUMED_CHALLANS, P.TRACES, unconsumed_challans.fetch, r.UnconsumedChallan),
-    ModulePart(M.NOTICES_ORDERS, P.ITPORTAL, eproceedings.fetch, r.NoticeOrder),
-    ModulePart(M.NOTICES_ORDERS, P.TRACES, raised_requests.fetch, r.NoticeOrder),
-    ModulePart(M.OUTSTANDING_DEMAND, P.TRACES, outstanding_demand.fetch, r.OutstandingDemand),
-    ModulePart(M.VERIFY_LDC, P.TRACES, verify_ldc.fetch, r.LowerDeductionCertificate),
+    ModulePart(M.RETURN_SUMMARY, P.TRACES, return_summary.fetch, r.StatementStatus, 1.1),
+    ModulePart(M.FETCH_CHALLANS, P.ITPORTAL, fetch_challans.fetch, r.PaidChallan, 1.1),
+    ModulePart(
+        M.UNCONSUMED_CHALLANS, P.TRACES, unconsumed_challans.fetch, r.UnconsumedChallan, 1.0
+    ),
+    ModulePart(M.NOTICES_ORDERS, P.ITPORTAL, eproceedings.fetch, r.NoticeOrder, 5.7),
+    ModulePart(M.NOTICES_ORDERS, P.TRACES, raised_requests.fetch, r.NoticeOrder, 1.0),
+    ModulePart(M.OUTSTANDING_DEMAND, P.TRACES, outstanding_demand.fetch, r.OutstandingDemand, 1.0),
+    ModulePart(M.VERIFY_LDC, P.TRACES, verify_ldc.fetch, r.LowerDeductionCertificate, 7.0),
 )
+
+# Requests one login takes: TRACES captcha + login + pre-auth; the IT portal's two-step
+# login. A client's modules on a portal share one login (sessions are cached).
+LOGIN_REQUESTS: dict[Portal, int] = {Portal.TRACES: 3, Portal.ITPORTAL: 2}
 
 CLIENTS: dict[Portal, ClientFactory] = {
     Portal.TRACES: TracesClient.from_settings,
@@ -131,6 +145,7 @@ def fetch_part(module: ModuleKey | str, client: AnyPortalClient) -> Sequence[r.R
 
 __all__ = (
     "CLIENTS",
+    "LOGIN_REQUESTS",
     "PARTS",
     "ClientFactory",
     "ModulePart",

@@ -1,0 +1,231 @@
+"""The Client Master's table: a firm's clients, filtered, sorted and paged in SQL.
+
+One page is five small queries whatever the firm's size: the count, the page of clients
+(ORDER BY + LIMIT/OFFSET on the firm's rows), then credentials, login states and module
+states for just those ids. Credentials are only ever *named* here (which portals have
+them and what the portal said at the last login), never decrypted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from syncbucket.clientmaster.errors import ClientNotFound
+from syncbucket.clientmaster.filters import ClientFilter, filter_condition
+from syncbucket.db.client_state import ClientLoginState, ClientModuleState
+from syncbucket.db.clients import Client, ClientCredential
+from syncbucket.domain.portals import ModuleKey, Portal
+from syncbucket.portals.registry import parts_for
+
+MAX_PAGE = 500
+
+
+class SortKey(StrEnum):
+    NAME = "name"
+    TAN = "tan"
+    PAN = "pan"
+    ACTIVE = "active"
+    LAST_SYNCED = "last_synced"
+
+
+class CredentialState(StrEnum):
+    OK = "ok"
+    REJECTED = "rejected"
+    LOCKED = "locked"
+    MISSING = "missing"
+    UNCHECKED = "unchecked"
+
+
+@dataclass(frozen=True)
+class PortalCredentialState:
+    portal: Portal
+    state: CredentialState
+    observed_at: datetime | None  # when a login last said so (None: missing / unchecked)
+
+
+@dataclass(frozen=True)
+class ModuleSyncState:
+    """A module's last sync for one client; a two-portal module combines its parts."""
+
+    module: ModuleKey
+    last_success_at: datetime | None  # every part succeeded at least this recently
+    last_attempt_at: datetime | None
+    last_failed: bool  # the last attempt of some part failed
+    error_code: str | None  # that failure's code
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    id: int
+    name: str
+    tan: str
+    pan: str
+    active: bool
+    demo_note: str | None
+    credentials: tuple[PortalCredentialState, ...]
+    modules: dict[ModuleKey, ModuleSyncState] = field(default_factory=dict)
+
+    @property
+    def last_synced_at(self) -> datetime | None:
+        times = [m.last_success_at for m in self.modules.values() if m.last_success_at]
+        return max(times) if times else None
+
+    def credential(self, portal: Portal) -> PortalCredentialState:
+        return next(c for c in self.credentials if c.portal == portal)
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    entries: list[ClientEntry]
+    total: int  # clients matching the filter, all pages
+    offset: int
+    limit: int
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+
+def matching(firm_id: int, chosen: ClientFilter, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Client.firm_id == firm_id, filter_condition(chosen, now))
+
+
+def count_matching(
+    session: Session, firm_id: int, chosen: ClientFilter, now: datetime, *, active_only: bool
+) -> int:
+    condition = matching(firm_id, chosen, now)
+    if active_only:
+        condition = sa.and_(condition, Client.active.is_(True))
+    return int(session.scalar(sa.select(sa.func.count()).where(condition)) or 0)
+
+
+def _order(sort: SortKey, descending: bool) -> list[Any]:
+    last_synced = (
+        sa.select(sa.func.max(ClientModuleState.last_success_at))
+        .where(ClientModuleState.client_id == Client.id)
+        .scalar_subquery()
+    )
+    column: Any = {
+        SortKey.NAME: Client.name,
+        SortKey.TAN: Client.tan,
+        SortKey.PAN: Client.pan,
+        SortKey.ACTIVE: Client.active,
+        SortKey.LAST_SYNCED: last_synced,
+    }[sort]
+    first = column.desc().nulls_last() if descending else column.asc().nulls_first()
+    return [first, Client.name, Client.id]
+
+
+def directory_page(
+    session: Session,
+    firm_id: int,
+    chosen: ClientFilter,
+    now: datetime,
+    *,
+    sort: SortKey = SortKey.NAME,
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> DirectoryPage:
+    size = max(1, min(limit, MAX_PAGE))
+    start = max(0, offset)
+    condition = matching(firm_id, chosen, now)
+    total = int(session.scalar(sa.select(sa.func.count()).where(condition)) or 0)
+    clients = session.scalars(
+        sa.select(Client)
+        .where(condition)
+        .order_by(*_order(sort, descending))
+        .offset(start)
+        .limit(size)
+    ).all()
+    return DirectoryPage(_entries(session, clients), total, start, size)
+
+
+def client_entry(session: Session, firm_id: int, client_id: int) -> ClientEntry:
+    """One client of the firm; another firm's client raises :class:`ClientNotFound` too."""
+    client = session.get(Client, client_id)
+    if client is None or client.firm_id != firm_id:
+        raise ClientNotFound(f"client {client_id} not found")
+    return _entries(session, [client])[0]
+
+
+def _entries(session: Session, clients: Sequence[Client]) -> list[ClientEntry]:
+    ids = [client.id for client in clients]
+    if not ids:
+        return []
+    stored: dict[int, set[str]] = defaultdict(set)
+    for client_id, portal in session.execute(
+        sa.select(ClientCredential.client_id, ClientCredential.portal).where(
+            ClientCredential.client_id.in_(ids)
+        )
+    ):
+        stored[client_id].add(portal)
+    logins: dict[tuple[int, str], tuple[str, datetime]] = {
+        (row.client_id, row.portal): (row.state, row.observed_at)
+        for row in session.execute(
+            sa.select(
+                ClientLoginState.client_id,
+                ClientLoginState.portal,
+                ClientLoginState.state,
+                ClientLoginState.observed_at,
+            ).where(ClientLoginState.client_id.in_(ids))
+        )
+    }
+    parts: dict[int, dict[str, list[ClientModuleState]]] = defaultdict(lambda: defaultdict(list))
+    for state in session.scalars(
+        sa.select(ClientModuleState).where(ClientModuleState.client_id.in_(ids))
+    ):
+        parts[state.client_id][state.module].append(state)
+    return [
+        ClientEntry(
+            id=client.id,
+            name=client.name,
+            tan=client.tan,
+            pan=client.pan,
+            active=client.active,
+            demo_note=client.demo_note,
+            credentials=tuple(
+                _credential(
+                    portal, portal.value in stored[client.id], logins.get((client.id, portal.value))
+                )
+                for portal in Portal
+            ),
+            modules={
+                ModuleKey(module): _module_state(ModuleKey(module), states)
+                for module, states in parts[client.id].items()
+                if module in ModuleKey._value2member_map_
+            },
+        )
+        for client in clients
+    ]
+
+
+def _credential(
+    portal: Portal, has_credentials: bool, login: tuple[str, datetime] | None
+) -> PortalCredentialState:
+    if not has_credentials:
+        return PortalCredentialState(portal, CredentialState.MISSING, None)
+    if login is None:
+        return PortalCredentialState(portal, CredentialState.UNCHECKED, None)
+    return PortalCredentialState(portal, CredentialState(login[0]), login[1])
+
+
+def _module_state(module: ModuleKey, states: list[ClientModuleState]) -> ModuleSyncState:
+    expected = len(parts_for(module))
+    successes = [s.last_success_at for s in states if s.last_success_at is not None]
+    failed = [s for s in states if s.last_status == "failed"]
+    return ModuleSyncState(
+        module=module,
+        last_success_at=min(successes) if len(successes) == expected else None,
+        last_attempt_at=max(s.last_attempt_at for s in states),
+        last_failed=bool(failed),
+        error_code=failed[0].last_error_code if failed else None,
+    )
