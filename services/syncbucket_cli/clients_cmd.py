@@ -19,11 +19,12 @@ from syncbucket.clientmaster.firms import resolve_firm
 from syncbucket.clientmaster.listing import ClientSummary, list_clients
 from syncbucket.clientmaster.seed import DEFAULT_DEMO_FIRM, seed_demo
 from syncbucket.db.firms import Firm
+from syncbucket.domain.portals import PORTAL_TITLES
 from syncbucket_cli.runtime import cipher, fail, transaction
 
 app = typer.Typer(help="A firm's clients and their portal credentials.", no_args_is_help=True)
 
-PORTAL_LABELS = {"traces": "TRACES", "itportal": "IT portal"}
+PORTAL_LABELS: dict[str, str] = {portal.value: title for portal, title in PORTAL_TITLES.items()}
 FIRM_HELP = "firm name (may be omitted when exactly one firm exists)"
 CSV_HELP = (
     "CSV with header name,tan,pan,traces_user,traces_password,itportal_user,itportal_password"

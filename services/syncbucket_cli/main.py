@@ -13,6 +13,7 @@ from syncbucket_cli import (
     firms_cmd,
     run_cmd,
     serve_cmd,
+    users_cmd,
     worker_cmd,
 )
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(firms_cmd.app, name="firms")
 app.add_typer(clients_cmd.app, name="clients")
+app.add_typer(users_cmd.app, name="users")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(run_cmd.app, name="run")
 app.command("worker")(worker_cmd.worker)

@@ -18,10 +18,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from syncbucket.domain.portals import PORTAL_TITLES
 from syncbucket.domain.runs import TERMINAL_RUN_STATUSES, RunStatus
 from syncbucket.pipeline.views import RunSummary, StatusCounts
 
-PORTAL_LABELS = {"traces": "TRACES", "itportal": "IT portal"}
+PORTAL_LABELS: dict[str, str] = {portal.value: title for portal, title in PORTAL_TITLES.items()}
 BAR_WIDTH = 32
 PENDING_HINT_SECONDS = 10.0
 

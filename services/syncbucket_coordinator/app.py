@@ -1,7 +1,10 @@
-"""The FastAPI application: ``create_app(coordinator)``; routes under ``/api/v1``."""
+"""The FastAPI application: ``create_app(coordinator)``; the API under ``/api/v1``, the web
+app (``syncbucket_coordinator.web``) on every other path."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,9 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from syncbucket.metrics import render_latest
 from syncbucket_coordinator import routes_clients, routes_runs
 from syncbucket_coordinator.container import Coordinator
-from syncbucket_coordinator.errors import install_error_handlers
+from syncbucket_coordinator.errors import API_PREFIX
+from syncbucket_coordinator.web.routes import install_web
 
-API_PREFIX = "/api/v1"
 DESCRIPTION = """Start and follow SyncBucket runs for a firm's clients.
 
 Authenticate with the firm's API token: `Authorization: Bearer sbk_...`
@@ -22,7 +25,13 @@ Authenticate with the firm's API token: `Authorization: Bearer sbk_...`
 
 
 def create_app(coordinator: Coordinator) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await web.hub.close()  # live-progress streams end, so shutdown is not held up
+
     app = FastAPI(
+        lifespan=lifespan,
         title="SyncBucket coordinator",
         description=DESCRIPTION,
         version="1",
@@ -31,7 +40,7 @@ def create_app(coordinator: Coordinator) -> FastAPI:
         redoc_url=None,
     )
     app.state.coordinator = coordinator
-    install_error_handlers(app)
+    web = install_web(app, coordinator)  # also installs the (JSON on the API) error handlers
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(routes_runs.router)
     api.include_router(routes_clients.router)

@@ -12,12 +12,12 @@ Every error response body is ``{"error": <code>, "message": <text a person can a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from syncbucket.pipeline.errors import RunNotFound, RunRefused
@@ -107,9 +107,34 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(RunRefused, _run_refused)
-    app.add_exception_handler(RunNotFound, _run_not_found)
-    app.add_exception_handler(HTTPException, _http_error)
+API_PREFIX = "/api/v1"
+#: Answers people read in a browser: every path outside the API and the probes.
+MACHINE_PATHS = (API_PREFIX, "/healthz", "/metrics")
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+_HANDLERS: dict[type[Exception], Handler] = {
+    ApiError: _api_error,
+    RequestValidationError: _validation_error,
+    RunRefused: _run_refused,
+    RunNotFound: _run_not_found,
+    HTTPException: _http_error,
+}
+
+
+def for_machines(request: Request) -> bool:
+    return request.url.path.startswith(MACHINE_PATHS)
+
+
+def install_error_handlers(app: FastAPI, pages: Handler | None = None) -> None:
+    """JSON errors on the API; with ``pages``, HTML pages for every other path."""
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, _routed(handler, pages))
+
+
+def _routed(handler: Handler, pages: Handler | None) -> Handler:
+    async def route(request: Request, exc: Exception) -> Response:
+        if pages is None or for_machines(request):
+            return await handler(request, exc)
+        return await pages(request, exc)
+
+    return route

@@ -60,6 +60,7 @@ class ModuleSyncState:
     last_attempt_at: datetime | None
     last_failed: bool  # the last attempt of some part failed
     error_code: str | None  # that failure's code
+    success_run_ids: tuple[int, ...] = ()  # each part's latest successful run
 
 
 @dataclass(frozen=True)
@@ -228,4 +229,7 @@ def _module_state(module: ModuleKey, states: list[ClientModuleState]) -> ModuleS
         last_attempt_at=max(s.last_attempt_at for s in states),
         last_failed=bool(failed),
         error_code=failed[0].last_error_code if failed else None,
+        success_run_ids=tuple(
+            sorted({s.last_success_run_id for s in states if s.last_success_run_id is not None})
+        ),
     )

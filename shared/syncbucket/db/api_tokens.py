@@ -28,7 +28,9 @@ def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, firm: Firm) -> str:
+def issue_token(
+    session: Session, firm: Firm, *, label: str | None = None, created_by: str | None = None
+) -> str:
     """Store a new token for ``firm`` and return its plaintext: the only time it exists."""
     plaintext = generate_token()
     session.add(
@@ -36,10 +38,28 @@ def issue_token(session: Session, firm: Firm) -> str:
             firm_id=firm.id,
             token_hash=hash_token(plaintext),
             token_prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
+            label=label,
+            created_by=created_by,
         )
     )
     session.flush()
     return plaintext
+
+
+def list_tokens(session: Session, firm_id: int) -> list[ApiToken]:
+    """The firm's tokens, newest first: prefix, label, who made it, revoked or live."""
+    query = sa.select(ApiToken).where(ApiToken.firm_id == firm_id).order_by(ApiToken.id.desc())
+    return list(session.scalars(query))
+
+
+def revoke_token_id(session: Session, firm_id: int, token_id: int) -> bool:
+    """Revoke the firm's token ``token_id``; ``False`` if no such live token of the firm."""
+    result = session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.firm_id == firm_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def find_firm_by_token(session: Session, plaintext: str) -> Firm | None:

@@ -19,14 +19,18 @@ class ModuleKey(StrEnum):
     VERIFY_LDC = "verify_ldc"
 
 
+# The labels the product SyncBucket follows shows on its Sync Bucket window: staff know
+# the modules by these words, so the pages (and their accessible names) use them.
 MODULE_TITLES: dict[ModuleKey, str] = {
     ModuleKey.RETURN_SUMMARY: "Return Summary",
-    ModuleKey.FETCH_CHALLANS: "Fetch Challans (IT portal)",
+    ModuleKey.FETCH_CHALLANS: "Fetch Challans - IT Portal only",
     ModuleKey.UNCONSUMED_CHALLANS: "TRACES Unconsumed Challans",
-    ModuleKey.NOTICES_ORDERS: "Notices & Orders",
+    ModuleKey.NOTICES_ORDERS: "Notices & Orders - Sync Already Raised",
     ModuleKey.OUTSTANDING_DEMAND: "Outstanding Demand",
     ModuleKey.VERIFY_LDC: "Verify LDC",
 }
+
+PORTAL_TITLES: dict[Portal, str] = {Portal.TRACES: "TRACES", Portal.ITPORTAL: "IT portal"}
 
 
 def parse_module_keys(text: str) -> list[ModuleKey]:

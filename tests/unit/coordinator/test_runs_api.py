@@ -106,8 +106,17 @@ def test_report_csv_lists_failed_items(
     disposition = response.headers["content-disposition"]
     assert disposition == f'attachment; filename="run-{run_id}-exceptions.csv"'
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["client", "tan", "module", "portal", "error_code", "message", "attempts"]
-    assert rows[1:] == [
+    assert rows[0] == [
+        "client",
+        "tan",
+        "module",
+        "portal",
+        "error_code",
+        "message",
+        "attempts",
+        "finished_at",
+    ]
+    assert [row[:7] for row in rows[1:]] == [
         [
             "Alpha client 0",
             firm_a.tans[0],
@@ -118,6 +127,7 @@ def test_report_csv_lists_failed_items(
             "3",
         ]
     ]
+    assert rows[1][7].startswith("20")  # when it failed, ISO 8601
     summary = api.get(f"/api/v1/runs/{run_id}", headers=firm_a.headers).json()
     assert summary["status"] == "completed_with_errors" and summary["counts"]["failed"] == 1
 
