@@ -3,37 +3,49 @@
 Seeds demo clients, starts a run of all six modules, shows live progress, then the
 summary, the ``run.completed`` events published (exactly one) and the exception report.
 Exit status 0 when the run ended and exactly one ``run.completed`` event went out.
+
+On a terminal (or with ``--serve``) the demo then keeps the embedded footprint running
+with the web app on it: it prints the address and a demo sign-in, and stops on Ctrl-C.
+Off a terminal (CI, pipes) it exits as before.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import socket
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from syncbucket.accounts.users import create_user, find_user, reset_password
 from syncbucket.clientmaster.seed import seed_demo
-from syncbucket.db.session import unit_of_work
+from syncbucket.db.engine import make_engine
+from syncbucket.db.session import make_session_factory, unit_of_work
 from syncbucket.domain.portals import ModuleKey
+from syncbucket.domain.roles import Role
 from syncbucket.domain.runs import RunSource
+from syncbucket.embedded import LIGHT_FAULTS, DemoPaths, Embedded, embedded
 from syncbucket.pipeline.events import RUN_COMPLETED_TYPE
 from syncbucket.pipeline.queries import exception_rows, run_summary
 from syncbucket.pipeline.report_csv import write_exception_csv
 from syncbucket.pipeline.requests import RunRequest
 from syncbucket.pipeline.runs import create_run
 from syncbucket.pipeline.views import ExceptionRow, RunSummary
-from syncbucket_cli.embedded import LIGHT_FAULTS, DemoPaths, Embedded, embedded
 from syncbucket_cli.progress import PORTAL_LABELS, RunTimedOut, follow
 from syncbucket_cli.run_views import error_counts, summary_view
 from syncbucket_cli.runtime import fail
 
 app = typer.Typer()
 EVENT_WAIT_SECONDS = 15.0
+DEMO_USER = "demo@syncbucket.example"
 
 
 def started_run(system: Embedded, clients: int) -> tuple[int, int]:
@@ -99,6 +111,8 @@ class DemoResult:
     failures: list[ExceptionRow]
     seconds: float
     portals: dict[str, dict[str, Any]]  # the simulator's /admin/stats per portal
+    firm_id: int = 0
+    secret_key: str = field(default="", repr=False)  # the demo database's credential key
 
 
 def run_demo(
@@ -112,7 +126,9 @@ def run_demo(
         events = settle_events(system, run_id)
         failures = write_report(system, firm_id, run_id, paths.report)
         portals = system.simulator.stats()["portals"]
-    return DemoResult(summary, events, failures, time.monotonic() - started, portals)
+        key = system.settings.require_secret_key()
+    took = time.monotonic() - started
+    return DemoResult(summary, events, failures, took, portals, firm_id, key)
 
 
 def portal_traffic(portals: dict[str, dict[str, Any]]) -> str:
@@ -160,6 +176,14 @@ def demo(
     ] = Path("var"),
     as_json: Annotated[bool, typer.Option("--json", help="no display; one JSON object")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="give up after this many seconds")] = 600,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="keep serving the web app afterwards (default: when on a terminal)",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="web app port (0: any free)")] = 8080,
 ) -> None:
     """Run a whole sync embedded: SQLite, stub broker, in-process simulator, demo clients."""
     paths = DemoPaths(directory)
@@ -178,4 +202,51 @@ def demo(
         typer.echo(json.dumps(as_document(result, paths)))
     else:
         show(result, paths, console)
+    if serve if serve is not None else (console.is_terminal and not as_json):
+        serve_web(result, paths, port, console)
     raise typer.Exit(0 if result.events == 1 else 1)
+
+
+def serve_web(result: DemoResult, paths: DemoPaths, port: int, console: Console) -> NoReturn:
+    """Sign-in for the demo, then become the coordinator on the embedded footprint."""
+    password = secrets.token_urlsafe(12)
+    engine = make_engine(f"sqlite:///{paths.database}")
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            found = find_user(session, DEMO_USER)
+            if found is None:
+                create_user(session, result.firm_id, DEMO_USER, Role.ADMIN, password)
+            else:
+                reset_password(session, found, password)
+    finally:
+        engine.dispose()
+    chosen = port if port and port_free(port) else free_port()
+    console.print(
+        f"\n[bold]Web app[/]: http://127.0.0.1:{chosen}/  sign in as [bold]{DEMO_USER}[/] "
+        f"with password [bold]{password}[/]\n(the embedded system keeps running; Ctrl-C stops it)"
+    )
+    env = {
+        **os.environ,
+        "SYNCBUCKET_SECRET_KEY": result.secret_key,
+        "SYNCBUCKET_LOG_FORMAT": "human",
+        "SYNCBUCKET_LOG_LEVEL": "WARNING",
+    }
+    sys.stdout.flush()
+    command = [sys.executable, "-m", "syncbucket_coordinator", "--embedded", str(paths.root)]
+    os.execve(sys.executable, [*command, "--port", str(chosen)], env)  # noqa: S606 - fixed argv
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        found: int = probe.getsockname()[1]
+        return found

@@ -23,12 +23,12 @@ from starlette.exceptions import HTTPException
 from syncbucket.pipeline.errors import RunNotFound, RunRefused
 
 # Union tags of the request schemas (see schemas_in.py): they are not field names.
-_UNION_TAGS = frozenset({"all", "selection", "list"})
+_UNION_TAGS = frozenset({"all", "selection", "list", "by_filter"})
 # RunRefused codes about the state of a run rather than the request: 409 Conflict.
 CONFLICT_CODES = frozenset({"parent_not_finished"})
 # Clearer words than pydantic's when a union of schemas_in.py got the wrong kind of value.
 _HINTS = {
-    "clients": 'expected "all", {"tans": [...]} or {"ids": [...]}',
+    "clients": 'expected "all", {"tans": [...]}, {"ids": [...]} or {"filter": {...}}',
     "modules": 'expected "all" or a list of module keys',
 }
 _WRONG_KIND = frozenset(

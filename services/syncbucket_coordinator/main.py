@@ -1,4 +1,10 @@
-"""Entrypoint: ``python -m syncbucket_coordinator [--host H] [--port P]``.
+"""Entrypoint: ``python -m syncbucket_coordinator [--host H] [--port P] [--embedded DIR]``.
+
+``--embedded DIR`` serves the demo's embedded footprint instead of the configured one:
+the SQLite database in DIR (``syncbucket demo`` made it), the stub broker with its
+in-process worker, the portal simulator in a thread -- what ``make demo`` keeps running
+on a terminal so the web app can be tried. SYNCBUCKET_SECRET_KEY must be the key that
+database's credentials were saved with (the demo passes it).
 
 Host and port default to ``SYNCBUCKET_API_HOST`` / ``SYNCBUCKET_API_PORT`` (127.0.0.1:8080).
 ``/metrics`` is served on the API and on ``SYNCBUCKET_COORDINATOR_METRICS_PORT`` (9101).
@@ -14,13 +20,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
 from syncbucket.config import ConfigError, Settings, load_settings
 from syncbucket.db.migrate import MigrationsNotFoundError, SchemaNotCurrentError
+from syncbucket.embedded import DemoPaths, embedded
 from syncbucket.logs import configure_logging
+from syncbucket.messaging.publishers import DramatiqWorkPublisher
 from syncbucket.metrics import record
 from syncbucket.metrics.serve import try_serve_metrics
 from syncbucket_coordinator.app import create_app
@@ -34,6 +43,9 @@ def parse_args(settings: Settings, argv: Sequence[str] | None) -> argparse.Names
     parser = argparse.ArgumentParser(prog="syncbucket-coordinator", description=__doc__)
     parser.add_argument("--host", default=settings.api_host, help="interface to listen on")
     parser.add_argument("--port", type=int, default=settings.api_port, help="port")
+    parser.add_argument(
+        "--embedded", type=Path, metavar="DIR", help="serve the demo's embedded footprint in DIR"
+    )
     return parser.parse_args(argv)
 
 
@@ -67,11 +79,29 @@ def serve(coordinator: Coordinator, host: str, port: int) -> None:
         logger.info("coordinator stopped")
 
 
+def serve_embedded(directory: Path, host: str, port: int) -> None:
+    """The coordinator (API, web app, dispatcher, reaper) on the demo's embedded footprint."""
+    settings = load_settings()
+    with embedded(
+        DemoPaths(directory),
+        fresh=False,
+        secret_key=settings.require_secret_key(),
+        dispatch=False,
+        api_host=host,
+        api_port=port,
+    ) as system:
+        publisher = DramatiqWorkPublisher(system.broker)
+        serve(bootstrap(system.settings, engine=system.engine, publisher=publisher), host, port)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = load_settings()
         args = parse_args(settings, argv)
         configure_logging(settings)
+        if args.embedded is not None:
+            serve_embedded(args.embedded, args.host, args.port)
+            return
         coordinator = bootstrap(settings)
     except (ConfigError, SchemaNotCurrentError, MigrationsNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -83,6 +83,8 @@ def post_run(
         modules=body.module_keys(),
         client_ids=body.client_ids(),
         tans=body.tans(),
+        client_filter=body.client_filter(),
+        excluded_client_ids=body.excluded_ids(),
         source=RunSource.API,
         idempotency_key=_one_key(body.idempotency_key, idempotency_key),
         priority=body.priority,

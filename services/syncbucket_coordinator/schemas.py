@@ -4,6 +4,8 @@ so the API, the CLI and the ``run.completed`` event describe a run the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncbucket.pipeline.views import ItemPage, ItemView, RunListEntry, RunPage, RunSummary
@@ -15,6 +17,7 @@ __all__ = [
     "FieldError",
     "ItemPage",
     "ItemView",
+    "ModuleStateOut",
     "RunListEntry",
     "RunPage",
     "RunSummary",
@@ -36,6 +39,15 @@ class ErrorOut(BaseModel):
     )
 
 
+class ModuleStateOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    last_success_at: datetime | None = Field(description="every part succeeded since then")
+    last_attempt_at: datetime | None
+    last_failed: bool = Field(description="the last attempt (of a part) failed")
+    error_code: str | None
+
+
 class ClientOut(BaseModel):
     """A client of the firm; ``portals`` names the portals with stored credentials."""
 
@@ -48,6 +60,13 @@ class ClientOut(BaseModel):
     active: bool
     portals: list[str] = Field(examples=[["traces", "itportal"]])
     demo_note: str | None = None
+    credentials: dict[str, str] = Field(
+        default_factory=dict,
+        description="portal -> ok | rejected | locked | missing | unchecked (never a secret)",
+    )
+    modules: dict[str, ModuleStateOut] = Field(
+        default_factory=dict, description="module key -> its last sync (absent: never tried)"
+    )
 
 
 class ClientPage(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from syncbucket.clientmaster.filters import ClientFilter, InvalidFilter, parse_filter
 from syncbucket.domain.identifiers import InvalidIdentifier, validate_tan
 from syncbucket.domain.portals import ModuleKey
 
@@ -72,14 +73,42 @@ class ClientSelection(BaseModel):
         return self
 
 
+class FilterSelection(BaseModel):
+    """Every active client a Client Master filter matches, minus ``exclude_ids``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: dict[str, Any] = Field(
+        description="search, active, credentials, failed_last_time, not_synced_days, "
+        "never_synced, module (docs/api.md)",
+        examples=[{"failed_last_time": True, "module": "verify_ldc"}],
+    )
+    exclude_ids: Annotated[list[DbId] | None, Field(max_length=MAX_SELECTION)] = None
+
+    @model_validator(mode="after")
+    def _parsable(self) -> FilterSelection:
+        try:
+            parse_filter(self.filter)
+        except InvalidFilter as exc:
+            raise ValueError(f"filter.{exc.field}: {exc.message}") from None
+        return self
+
+    def parsed(self) -> ClientFilter:
+        return parse_filter(self.filter)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "all"
-    return "list" if isinstance(value, list) else "selection"
+    if isinstance(value, list):
+        return "list"
+    return "by_filter" if isinstance(value, dict) and "filter" in value else "selection"
 
 
 Clients = Annotated[
-    Annotated[Literal["all"], Tag("all")] | Annotated[ClientSelection, Tag("selection")],
+    Annotated[Literal["all"], Tag("all")]
+    | Annotated[ClientSelection, Tag("selection")]
+    | Annotated[FilterSelection, Tag("by_filter")],
     Discriminator(_kind),
 ]
 ModuleList = Annotated[
@@ -101,7 +130,10 @@ class CreateRunRequest(BaseModel):
         },
     )
 
-    clients: Clients = Field(description='"all" active clients, or {"tans": [...]}, {"ids": [...]}')
+    clients: Clients = Field(
+        description='"all" active clients, {"tans": [...]}, {"ids": [...]}, or '
+        '{"filter": {...}, "exclude_ids": [...]} (a Client Master filter)'
+    )
     modules: Modules = Field(description=f'"all" or a list of module keys: {KNOWN_MODULES}')
     priority: int | None = Field(
         default=None,
@@ -125,7 +157,13 @@ class CreateRunRequest(BaseModel):
         return [ModuleKey(value) for value in self.modules]
 
     def client_ids(self) -> list[int] | None:
-        return None if self.clients == "all" else self.clients.ids
+        return self.clients.ids if isinstance(self.clients, ClientSelection) else None
 
     def tans(self) -> list[str] | None:
-        return None if self.clients == "all" else self.clients.tans
+        return self.clients.tans if isinstance(self.clients, ClientSelection) else None
+
+    def client_filter(self) -> ClientFilter | None:
+        return self.clients.parsed() if isinstance(self.clients, FilterSelection) else None
+
+    def excluded_ids(self) -> list[int] | None:
+        return self.clients.exclude_ids if isinstance(self.clients, FilterSelection) else None

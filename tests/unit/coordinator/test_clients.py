@@ -12,9 +12,10 @@ def test_clients_lists_only_the_firms_own_without_secrets(
     assert body["total"] == 3 and body["next_offset"] is None
     assert sorted(c["tan"] for c in body["clients"]) == sorted(firm_a.tans)
     assert all(c["portals"] == ["traces"] for c in body["clients"])
+    fields = {"id", "name", "tan", "pan", "active", "portals", "demo_note", "credentials"}
+    assert all(set(c) == fields | {"modules"} for c in body["clients"])
     assert all(
-        set(c) == {"id", "name", "tan", "pan", "active", "portals", "demo_note"}
-        for c in body["clients"]
+        c["credentials"] == {"traces": "unchecked", "itportal": "missing"} for c in body["clients"]
     )
     other = api.get("/api/v1/clients", headers=firm_b.headers).json()
     assert [c["tan"] for c in other["clients"]] == list(firm_b.tans)

@@ -1,9 +1,11 @@
-"""The embedded footprint (DESIGN §3.11) in one process, for ``syncbucket demo``.
+"""The embedded footprint in one process: ``syncbucket demo`` and the demo's web app.
 
 SQLite file, Dramatiq ``StubBroker`` with an in-process ``Worker`` over every queue, the
-portal simulator in a thread, and the coordinator's and aggregator's loops (dispatcher,
-reaper, outbox relay) in threads. The actors, the dispatcher, the aggregator and the relay
-are the production library code; only the broker and the portals are stand-ins.
+portal simulator in a thread, the outbox relay, and (unless the caller runs its own, as
+the coordinator's embedded mode does) the dispatcher and reaper loops, in threads. The
+actors, the dispatcher, the aggregator and the relay are the production library code;
+only the broker and the portals are stand-ins (docs/architecture.md, "one code path,
+two footprints").
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import dramatiq
+import sqlalchemy as sa
 
 from syncbucket.config import Settings, load_settings
 from syncbucket.crypto import CredentialCipher, generate_secret_key
@@ -120,20 +123,24 @@ class Every:
 @dataclass(frozen=True)
 class Embedded:
     settings: Settings
+    engine: sa.Engine
     sessions: SessionFactory
     cipher: CredentialCipher
     events: JsonlEventPublisher
     relay: OutboxRelay
     simulator: RunningSimulator
+    broker: dramatiq.Broker
 
 
-def demo_settings(paths: DemoPaths, sim: RunningSimulator, **overrides: Any) -> Settings:
-    """Embedded URLs, a throwaway key, and pacing fit for a simulator on this machine."""
+def demo_settings(
+    paths: DemoPaths, sim: RunningSimulator, secret_key: str | None = None, **overrides: Any
+) -> Settings:
+    """Embedded URLs, the demo's key, and pacing fit for a simulator on this machine."""
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{paths.database}",
         "broker_url": None,
         "redis_url": None,
-        "secret_key": generate_secret_key(),
+        "secret_key": secret_key or generate_secret_key(),
         "traces_base_url": sim.traces_url,
         "itportal_base_url": sim.itportal_url,
         "traces_rate_per_second": 200.0,
@@ -156,9 +163,9 @@ def demo_settings(paths: DemoPaths, sim: RunningSimulator, **overrides: Any) -> 
     return load_settings(**{**values, **overrides})
 
 
-def _loops(system: Embedded, broker: dramatiq.Broker, stack: ExitStack) -> None:
+def _loops(system: Embedded, stack: ExitStack) -> None:
     settings, sessions = system.settings, system.sessions
-    publisher = DramatiqWorkPublisher(broker)
+    publisher = DramatiqWorkPublisher(system.broker)
     windows = windows_from_settings(settings)
     dispatcher = Every(
         "dispatcher",
@@ -170,13 +177,10 @@ def _loops(system: Embedded, broker: dramatiq.Broker, stack: ExitStack) -> None:
     )
     stack.callback(dispatcher.start().stop)
     stack.callback(reaper.start().stop)
-    system.relay.start()
-    stack.callback(system.relay.stop)
 
 
-def _worker(system: Embedded, threads: int, stack: ExitStack) -> dramatiq.Broker:
-    broker = make_broker(system.settings)
-    stack.callback(broker.close)
+def _worker(system: Embedded, threads: int, stack: ExitStack) -> None:
+    broker = system.broker
     # Same edge as the pools: in-process limiter, session cache and lockout breaker here
     # because the demo has no Redis.
     deps = WorkDeps.from_settings(system.settings, system.sessions, system.cipher)
@@ -188,19 +192,31 @@ def _worker(system: Embedded, threads: int, stack: ExitStack) -> dramatiq.Broker
     queues = {*(portal_queue(portal) for portal in Portal), RESULTS_QUEUE}
     worker = start_worker(broker, queues=queues, threads=threads, idle_timeout_ms=100)
     stack.callback(worker.stop)
-    return broker
 
 
 @contextmanager
 def embedded(
-    paths: DemoPaths, *, threads: int = 12, faults: FaultSettings | None = LIGHT_FAULTS
+    paths: DemoPaths,
+    *,
+    threads: int = 12,
+    faults: FaultSettings | None = LIGHT_FAULTS,
+    fresh: bool = True,
+    secret_key: str | None = None,
+    dispatch: bool = True,
+    **settings_overrides: Any,
 ) -> Iterator[Embedded]:
-    """Start everything on a fresh database; stop it all (in reverse) when the block ends."""
-    paths.fresh()
+    """Start everything and stop it all (in reverse) when the block ends.
+
+    ``fresh`` starts from an empty database (else the one in ``paths`` is kept and
+    migrated; pass the ``secret_key`` its credentials were saved with). ``dispatch``
+    False leaves the dispatcher and reaper to the caller (the coordinator runs its own).
+    """
+    if fresh:
+        paths.fresh()
     with ExitStack() as stack:
         knobs = {portal: faults or FaultSettings() for portal in PORTALS}
         sim = stack.enter_context(start_simulator(faults=knobs))
-        settings = demo_settings(paths, sim)
+        settings = demo_settings(paths, sim, secret_key, **settings_overrides)
         migrate.upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         stack.callback(engine.dispose)
@@ -208,7 +224,12 @@ def embedded(
         events = JsonlEventPublisher(paths.events)
         relay = OutboxRelay(sessions, events, interval_seconds=0.2)
         cipher = CredentialCipher(settings.require_secret_key())
-        system = Embedded(settings, sessions, cipher, events, relay, sim)
-        broker = _worker(system, threads, stack)
-        _loops(system, broker, stack)
+        broker = make_broker(settings)
+        stack.callback(broker.close)
+        system = Embedded(settings, engine, sessions, cipher, events, relay, sim, broker)
+        _worker(system, threads, stack)
+        if dispatch:
+            _loops(system, stack)
+        relay.start()
+        stack.callback(relay.stop)
         yield system
