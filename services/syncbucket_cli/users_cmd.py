@@ -85,9 +85,9 @@ def create(
             made = create_user(
                 session, resolve_firm(session, firm).id, email, chosen_role, password
             )
-            _announce(made, "created")
     except AccountError as exc:
         fail(str(exc))
+    _announce(made, "created")  # after the commit: never a password for an unsaved user
 
 
 @app.command("list")
@@ -151,9 +151,10 @@ def reset(email: EmailArgument, password_stdin: StdinOption = False) -> None:
     password = _password_from_stdin(password_stdin)
     try:
         with transaction() as session:
-            _announce(reset_password(session, get_user(session, email), password), "reset")
+            made = reset_password(session, get_user(session, email), password)
     except AccountError as exc:
         fail(str(exc))
+    _announce(made, "reset")  # after the commit, like create
 
 
 @app.command("set-role")

@@ -25,6 +25,9 @@ FILTER_FIELDS = tuple(ClientFilter.__dataclass_fields__)
 PAGE_SIZES = (25, 50, 100, 200, 500)
 MAX_SELECTED = 100_000
 MAX_KEY_LENGTH = 200
+# The Sync Bucket's module checkboxes: not "module", which is the filter's own field
+# ("failed last time" for one module) and travels in the same form.
+MODULE_FIELD = "sync_module"
 
 Fields = FormData | QueryParams
 
@@ -96,9 +99,9 @@ def modules(fields: FormData) -> list[ModuleKey]:
     if text(fields, "all_modules") == "1":
         return list(ModuleKey)
     chosen: list[ModuleKey] = []
-    for raw in fields.getlist("module"):
+    for raw in fields.getlist(MODULE_FIELD):
         if not isinstance(raw, str) or raw not in ModuleKey._value2member_map_:
-            raise FormProblem("module", f"unknown module {str(raw)[:40]!r}")
+            raise FormProblem(MODULE_FIELD, f"unknown module {str(raw)[:40]!r}")
         chosen.append(ModuleKey(raw))
     return chosen
 
@@ -110,7 +113,7 @@ def run_request(fields: FormData, user: SignedInUser) -> RunRequest:
         raise FormProblem("idempotency_key", "the form is damaged: reload the page")
     chosen_modules = modules(fields)
     if not chosen_modules:
-        raise FormProblem("module", "Tick at least one module, or Select all modules.")
+        raise FormProblem(MODULE_FIELD, "Tick at least one module, or Select all modules.")
     if text(fields, "select_all") == "1":
         return RunRequest(
             firm_id=user.firm_id,

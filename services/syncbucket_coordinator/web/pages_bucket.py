@@ -25,6 +25,7 @@ from syncbucket.pipeline.estimate import RunEstimate, estimate_run
 from syncbucket.pipeline.runs import create_run
 from syncbucket_coordinator.web.forms import (
     FILTER_FIELDS,
+    MODULE_FIELD,
     PAGE_SIZES,
     FormProblem,
     filter_or_default,
@@ -41,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 
 # Which control a refusal is about: its message is shown next to that control.
 MODULE_CODES = frozenset({"no_modules", "unknown_module"})
-FIELD_OF = {"client_id": "clients", "exclude_id": "clients", "module": "module"}
+FIELD_OF = {"client_id": "clients", "exclude_id": "clients", MODULE_FIELD: "module"}
 
 
 def _bucket(
@@ -71,7 +72,7 @@ def _bucket(
     query = {**filter_only, "size": str(view.size), "sort": view.sort.value}
     if fields is not None:
         picked = set(_safe_ids(fields, "client_id"))
-        modules = {key for key in ModuleKey if key.value in fields.getlist("module")}
+        modules = {key for key in ModuleKey if key.value in fields.getlist(MODULE_FIELD)}
         select_all = text(fields, "select_all") == "1"
         key = text(fields, "idempotency_key") or _new_key()
     else:

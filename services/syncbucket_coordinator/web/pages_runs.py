@@ -107,7 +107,7 @@ def _after(request: Request, context: Web, user: SignedInUser, run_id: int) -> d
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, context: Web, user: Reader, run_id: int = RunId) -> HTMLResponse:
-    frame = context.hub.current(user.firm_id, run_id)
+    frame = context.hub.current(user.firm_id, run_id, max_age=0)
     after = _after(request, context, user, run_id)
     return show(
         request,

@@ -85,19 +85,21 @@ class ProgressHub:
 
     # -- computing (any thread) -----------------------------------------------------
 
-    def current(self, firm_id: int, run_id: int) -> Frame:
-        """The run's frame: cached while younger than a tick, else computed now.
+    def current(self, firm_id: int, run_id: int, *, max_age: float | None = None) -> Frame:
+        """The run's frame: cached while younger than ``max_age`` (default: a tick), else
+        computed now. A page load passes 0: the person just cancelled, say, and must see it.
 
         Raises :class:`RunNotFound` for a run that is not the firm's.
         """
         key = (firm_id, run_id)
-        fresh = self._fresh(key)
+        age = self.tick_seconds if max_age is None else max_age
+        fresh = self._fresh(key, age)
         if fresh is not None:
             return fresh
         with self._lock:
             computing = self._computing.setdefault(key, threading.Lock())
         with computing:  # a second caller waits for the first one's result
-            fresh = self._fresh(key)
+            fresh = self._fresh(key, age)
             if fresh is not None:
                 return fresh
             now = self._monotonic()
@@ -114,10 +116,10 @@ class ProgressHub:
                 self._forget_idle(key)
             return frame
 
-    def _fresh(self, key: tuple[int, int]) -> Frame | None:
+    def _fresh(self, key: tuple[int, int], max_age: float) -> Frame | None:
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and self._monotonic() - cached[0] < self.tick_seconds:
+        if cached is not None and self._monotonic() - cached[0] < max_age:
             return cached[1]
         return None
 

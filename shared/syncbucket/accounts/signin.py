@@ -14,12 +14,14 @@ unknown e-mail's key like any other, so its answer never differs either.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from syncbucket.accounts.errors import WeakPassword
 from syncbucket.accounts.passwords import hash_password, needs_rehash, verify_password
 from syncbucket.db.upsert import insert_for
 from syncbucket.db.users import SigninFailure, User
@@ -27,6 +29,7 @@ from syncbucket.db.users import SigninFailure, User
 WRONG = "The e-mail address or the password is not right."
 ADDRESS_FACTOR = 4
 MAX_KEY_LENGTH = 300
+_MAX_EXPONENT = 62  # 2 ** 62 seconds is beyond any max_delay
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ def sign_in(
     assert user is not None
     session.execute(sa.delete(SigninFailure).where(SigninFailure.key == account_key(email)))
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        # A password set under an older rule: keep the old hash, the sign-in still succeeds.
+        with contextlib.suppress(WeakPassword):
+            user.password_hash = hash_password(password)
     user.last_signin_at = now
     return SignedIn(user)
 
@@ -88,7 +93,10 @@ def _wait(session: Session, key: str, free: int, now: datetime, policy: Throttle
     row = session.get(SigninFailure, key)
     if row is None or _lapsed(row, now, policy) or row.failures < free:
         return 0.0
-    delay = min(2.0 ** (row.failures - free), policy.max_delay_seconds)
+    # The exponent is capped: 2.0 ** 1024 overflows a float, which after a few weeks of
+    # patient guessing would make every sign-in of the account fail with an exception.
+    exponent = min(row.failures - free, _MAX_EXPONENT)
+    delay = min(2.0**exponent, policy.max_delay_seconds)
     return (row.last_failure_at + timedelta(seconds=delay) - now).total_seconds()
 
 
@@ -114,6 +122,8 @@ def _count_failure(session: Session, key: str, now: datetime, policy: ThrottlePo
 
 
 def _duration(seconds: int) -> str:
+    if seconds == 1:
+        return "1 second"
     if seconds < 90:
         return f"{seconds} seconds"
     return f"{round(seconds / 60)} minutes"

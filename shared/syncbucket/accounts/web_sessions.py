@@ -118,4 +118,9 @@ def close_session(session: Session, cookie_value: str) -> None:
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+    """``True`` when ``given`` is the (non-empty) ``expected`` token; never for two blanks."""
+    if not expected or not given:
+        return False  # a missing sign-in cookie and an empty field must not "match"
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )

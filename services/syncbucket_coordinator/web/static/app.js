@@ -161,7 +161,7 @@
       try { window.sessionStorage.removeItem(STORE); } catch (e) { /* ignore */ }
     }
     document.querySelectorAll("[data-select-all-modules]").forEach(function (box) {
-      var boxes = document.querySelectorAll("input[name=module]");
+      var boxes = document.querySelectorAll("input[name=sync_module]");
       function sync() {
         var on = 0; boxes.forEach(function (b) { if (b.checked) { on += 1; } });
         box.checked = on === boxes.length; box.indeterminate = on > 0 && on < boxes.length;
