@@ -108,19 +108,44 @@ def count_matching(
     return int(session.scalar(sa.select(sa.func.count()).where(condition)) or 0)
 
 
-def _order(sort: SortKey, descending: bool) -> list[Any]:
-    last_synced = (
-        sa.select(sa.func.max(ClientModuleState.last_success_at))
-        .where(ClientModuleState.client_id == Client.id)
+def _module_synced_at(module: ModuleKey) -> Any:
+    """:attr:`ModuleSyncState.last_success_at` in SQL: the oldest part's last success,
+    NULL until every part of the module has succeeded."""
+    success = ClientModuleState.last_success_at
+    return (
+        sa.select(sa.case((sa.func.count(success) == len(parts_for(module)), sa.func.min(success))))
+        .where(ClientModuleState.client_id == Client.id, ClientModuleState.module == module.value)
         .scalar_subquery()
     )
-    column: Any = {
+
+
+def _later(first: Any, second: Any) -> Any:
+    """The later of two times; NULL only when both are."""
+    return sa.case((first > second, first), else_=sa.func.coalesce(second, first))
+
+
+def _last_synced() -> Any:
+    """:attr:`ClientEntry.last_synced_at` in SQL (the latest module sync, NULL if none)."""
+    single = [key.value for key in ModuleKey if len(parts_for(key)) == 1]
+    latest: Any = (
+        sa.select(sa.func.max(ClientModuleState.last_success_at))
+        .where(ClientModuleState.client_id == Client.id, ClientModuleState.module.in_(single))
+        .scalar_subquery()
+    )
+    for key in ModuleKey:
+        if len(parts_for(key)) > 1:
+            latest = _later(latest, _module_synced_at(key))
+    return latest
+
+
+def _order(sort: SortKey, descending: bool) -> list[Any]:
+    columns: dict[SortKey, Any] = {
         SortKey.NAME: Client.name,
         SortKey.TAN: Client.tan,
         SortKey.PAN: Client.pan,
         SortKey.ACTIVE: Client.active,
-        SortKey.LAST_SYNCED: last_synced,
-    }[sort]
+    }
+    column = _last_synced() if sort == SortKey.LAST_SYNCED else columns[sort]
     first = column.desc().nulls_last() if descending else column.asc().nulls_first()
     return [first, Client.name, Client.id]
 

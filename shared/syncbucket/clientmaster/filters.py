@@ -13,6 +13,10 @@ a run over exactly the clients the list shows, without a client id ever travelli
 - ``not_synced_days``: no successful sync of any module (or of ``module``) in N days,
   never-synced clients included;
 - ``never_synced``: no module (or ``module``) ever synced successfully.
+
+A module synced when EVERY one of its portal parts did (``notices_orders`` has two), as of
+the oldest of those successes: the same rule as the directory's ``ModuleSyncState``, so a
+client the list shows as "never synced" is one the "never synced" filter finds.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sqlalchemy as sa
 from syncbucket.db.client_state import ClientLoginState, ClientModuleState
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.domain.portals import MODULE_TITLES, ModuleKey, Portal
+from syncbucket.portals.registry import parts_for
 
 MAX_SEARCH_LENGTH = 100
 MAX_DAYS = 3650
@@ -222,11 +227,9 @@ def filter_condition(chosen: ClientFilter, now: datetime) -> sa.ColumnElement[bo
         conditions.append(_module_state(chosen.module, ClientModuleState.last_status == "failed"))
     if chosen.not_synced_days is not None:
         since = now - timedelta(days=chosen.not_synced_days)
-        conditions.append(~_module_state(chosen.module, ClientModuleState.last_success_at >= since))
+        conditions.append(~_synced(chosen.module, ClientModuleState.last_success_at >= since))
     if chosen.never_synced:
-        conditions.append(
-            ~_module_state(chosen.module, ClientModuleState.last_success_at.is_not(None))
-        )
+        conditions.append(~_synced(chosen.module, ClientModuleState.last_success_at.is_not(None)))
     return sa.and_(sa.true(), *conditions)
 
 
@@ -240,15 +243,45 @@ def _matches(text: str) -> sa.ColumnElement[bool]:
     )
 
 
+def _state_exists(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    return (
+        sa.select(ClientModuleState.client_id)
+        .where(ClientModuleState.client_id == Client.id, *conditions)
+        .exists()
+    )
+
+
 def _module_state(
     module: ModuleKey | None, condition: sa.ColumnElement[bool]
 ) -> sa.ColumnElement[bool]:
-    query = sa.select(ClientModuleState.client_id).where(
-        ClientModuleState.client_id == Client.id, condition
-    )
-    if module is not None:
-        query = query.where(ClientModuleState.module == module.value)
-    return query.exists()
+    """Some part of ``module`` (None: of any module) meets ``condition``."""
+    modules = [module] if module is not None else list(ModuleKey)
+    return _state_exists(condition, ClientModuleState.module.in_([m.value for m in modules]))
+
+
+def _synced(module: ModuleKey | None, success: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """``module`` (None: some module) has a ``success`` on every one of its parts."""
+    modules = [module] if module is not None else list(ModuleKey)
+    single = [m.value for m in modules if len(parts_for(m)) == 1]
+    ways: list[sa.ColumnElement[bool]] = []
+    if single:
+        ways.append(_state_exists(success, ClientModuleState.module.in_(single)))
+    for key in modules:
+        parts = parts_for(key)
+        if len(parts) > 1:
+            ways.append(
+                sa.and_(
+                    *(
+                        _state_exists(
+                            success,
+                            ClientModuleState.module == key.value,
+                            ClientModuleState.portal == part.portal.value,
+                        )
+                        for part in parts
+                    )
+                )
+            )
+    return sa.or_(*ways)
 
 
 def _has_credentials(portal: Portal) -> sa.ColumnElement[bool]:

@@ -55,6 +55,13 @@ def resolve_modules(modules: Sequence[ModuleKey | str]) -> list[ModuleKey]:
 def select_clients(
     session: Session, request: RunRequest, now: datetime | None = None
 ) -> ClientSelection:
+    if request.excluded_client_ids and request.client_filter is None:
+        # Never silently sync clients the caller excluded: exclusions go with a filter.
+        raise RunRefused(
+            "ambiguous_clients",
+            "excluded clients go with a filter (Select All minus some), not with ids/TANs "
+            "or with every client",
+        )
     if request.selects_all:
         return _all_active(session, request.firm_id)
     if request.client_filter is not None:
