@@ -69,9 +69,11 @@ def specs(env: Mapping[str, str], threads: int) -> list[ProcessSpec]:
 class Stack:
     """The supervisor's children, and waits that fail fast when one of them died."""
 
-    def __init__(self, env: Mapping[str, str], threads: int = 8) -> None:
+    def __init__(
+        self, env: Mapping[str, str], threads: int = 8, only: frozenset[str] | None = None
+    ) -> None:
         self.buffer = LockedBuffer()
-        process_specs = specs(env, threads)
+        process_specs = [s for s in specs(env, threads) if only is None or s.name in only]
         writer = PrefixedWriter(self.buffer, [SELF, *(s.name for s in process_specs)], False)
         self.supervisor = Supervisor(process_specs, writer, grace_seconds=5.0)
         self.pids: dict[str, int] = {}

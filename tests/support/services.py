@@ -7,10 +7,13 @@ otherwise the test fails under CI=true and skips elsewhere, saying what to start
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -91,3 +94,33 @@ def _container(what: str) -> Iterator[str]:
 
         with RedisContainer("redis:7-alpine") as rd:
             yield f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
+
+
+@contextmanager
+def private_vhost(amqp_url: str) -> Iterator[str]:
+    """A throwaway vhost on the server of ``amqp_url``, deleted afterwards.
+
+    Made with ``rabbitmqctl`` when the server is local and the tool at hand; otherwise
+    ``amqp_url`` itself (a remote or containerised broker the tests may not manage).
+    """
+    parts = urlsplit(amqp_url)
+    tool = shutil.which("rabbitmqctl")
+    if tool is None or parts.hostname not in ("127.0.0.1", "localhost"):
+        yield amqp_url
+        return
+    vhost = f"syncbucket-test-{uuid.uuid4().hex[:8]}"
+    user = unquote(parts.username or "guest")
+    try:
+        _ctl(tool, "add_vhost", vhost)
+        _ctl(tool, "set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError):
+        yield amqp_url  # not allowed to manage vhosts here: fall back
+        return
+    try:
+        yield urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
+    finally:
+        _ctl(tool, "delete_vhost", vhost)
+
+
+def _ctl(tool: str, *args: str) -> None:
+    subprocess.run([tool, *args], check=True, capture_output=True, timeout=60)

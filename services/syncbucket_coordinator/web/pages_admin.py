@@ -7,7 +7,7 @@ own account, so a firm never locks itself out of its admin pages.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
@@ -33,7 +33,8 @@ from syncbucket_coordinator.web.identity import Admin, CheckedForm, Web
 from syncbucket_coordinator.web.pages import show
 
 router = APIRouter(include_in_schema=False)
-Id = Path(ge=1, le=MAX_ID)
+# Annotated, not a shared Path(...) default: FastAPI would bind its alias to the first use.
+DbId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_LABEL = 100
 
 
@@ -82,7 +83,7 @@ def change(
     user: Admin,
     form: CheckedForm,
     action: str,
-    user_id: int = Id,
+    user_id: DbId,
 ) -> HTMLResponse:
     if action not in ("role", "disable", "enable", "reset"):
         return _users_page(request, context, user, 404, problem=f"unknown action {action[:20]!r}")
@@ -145,7 +146,7 @@ def create_token(request: Request, context: Web, user: Admin, form: CheckedForm)
 
 @router.post("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def revoke(
-    request: Request, context: Web, user: Admin, _form: CheckedForm, token_id: int = Id
+    request: Request, context: Web, user: Admin, _form: CheckedForm, token_id: DbId
 ) -> HTMLResponse:
     with unit_of_work(context.sessions) as session:
         revoked = revoke_token_id(session, user.firm_id, token_id)

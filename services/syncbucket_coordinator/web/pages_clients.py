@@ -8,6 +8,7 @@ the CLI. Credentials are write-only: no page ever receives one, not even its len
 from __future__ import annotations
 
 import io
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -46,7 +47,7 @@ from syncbucket_coordinator.web.pages import show
 
 router = APIRouter(include_in_schema=False)
 RECORDS_SHOWN = 100
-ClientId = Path(ge=1, le=MAX_ID)
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def filter_query(request: Request) -> dict[str, str]:
@@ -164,9 +165,7 @@ def _latest_changes(context: Web, firm_id: int, entry: ClientEntry) -> dict[Modu
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
-def client_page(
-    request: Request, context: Web, user: Reader, client_id: int = ClientId
-) -> HTMLResponse:
+def client_page(request: Request, context: Web, user: Reader, client_id: ClientId) -> HTMLResponse:
     with unit_of_work(context.sessions) as session:
         entry = client_entry(session, user.firm_id, client_id)
     return show(
@@ -209,9 +208,7 @@ def _edit_page(
 
 
 @router.get("/clients/{client_id}/edit", response_class=HTMLResponse)
-def edit_page(
-    request: Request, context: Web, user: Admin, client_id: int = ClientId
-) -> HTMLResponse:
+def edit_page(request: Request, context: Web, user: Admin, client_id: ClientId) -> HTMLResponse:
     with unit_of_work(context.sessions) as session:
         entry = client_entry(session, user.firm_id, client_id)
     return _edit_page(request, user, entry)
@@ -219,7 +216,7 @@ def edit_page(
 
 @router.post("/clients/{client_id}/edit")
 def edit(
-    request: Request, context: Web, user: Admin, form: CheckedForm, client_id: int = ClientId
+    request: Request, context: Web, user: Admin, form: CheckedForm, client_id: ClientId
 ) -> Response:
     credential_fields = {
         f"{portal.value}_{part}": text(form, f"{portal.value}_{part}")

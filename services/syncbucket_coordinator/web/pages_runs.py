@@ -10,7 +10,7 @@ are the library's ``cancel_run``, ``retry_failed`` and ``csv_lines``, as for the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -24,6 +24,7 @@ from syncbucket.pipeline.queries import exception_rows, failed_counts, list_runs
 from syncbucket.pipeline.report_csv import csv_lines
 from syncbucket.pipeline.run_details import records_by_module, rejected_logins, retry_runs
 from syncbucket.pipeline.runs import cancel_run, retry_failed
+from syncbucket.pipeline.views import RunSummary
 from syncbucket_coordinator.schemas_in import MAX_ID
 from syncbucket_coordinator.web.errors import PageError
 from syncbucket_coordinator.web.forms import query_string
@@ -32,7 +33,7 @@ from syncbucket_coordinator.web.pages import show
 from syncbucket_coordinator.web.wording import RUN_STATUS_WORDS
 
 router = APIRouter(include_in_schema=False)
-RunId = Path(ge=1, le=MAX_ID)
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
 EXCEPTIONS_PER_PAGE = 100
 HISTORY_PAGE = 25
 
@@ -70,11 +71,20 @@ def _exception_filters(request: Request) -> tuple[str | None, str | None, int]:
     return (code[:64] if code else None), module, page
 
 
-def _after(request: Request, context: Web, user: SignedInUser, run_id: int) -> dict[str, Any]:
-    """What the page shows below the progress: controls while running, reports after."""
+def _after(
+    request: Request,
+    context: Web,
+    user: SignedInUser,
+    run_id: int,
+    summary: RunSummary | None = None,
+) -> dict[str, Any]:
+    """What the page shows below the progress: controls while running, reports after.
+
+    ``summary``: the run as the page's progress frame just read it (one GROUP BY less).
+    """
     code, module, page = _exception_filters(request)
     with unit_of_work(context.sessions) as session:
-        summary = run_summary(session, user.firm_id, run_id)
+        summary = summary or run_summary(session, user.firm_id, run_id)
         children = retry_runs(session, user.firm_id, [run_id]).get(run_id, [])
         values: dict[str, Any] = {"summary": summary, "retries": children}
         if summary.completed_at is not None:
@@ -106,9 +116,9 @@ def _after(request: Request, context: Web, user: SignedInUser, run_id: int) -> d
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, context: Web, user: Reader, run_id: int = RunId) -> HTMLResponse:
+def run_page(request: Request, context: Web, user: Reader, run_id: RunId) -> HTMLResponse:
     frame = context.hub.current(user.firm_id, run_id, max_age=0)
-    after = _after(request, context, user, run_id)
+    after = _after(request, context, user, run_id, frame.progress.summary)
     return show(
         request,
         "run.html",
@@ -123,23 +133,19 @@ def run_page(request: Request, context: Web, user: Reader, run_id: int = RunId) 
 
 
 @router.get("/runs/{run_id}/after", response_class=HTMLResponse)
-def after_fragment(
-    request: Request, context: Web, user: Reader, run_id: int = RunId
-) -> HTMLResponse:
+def after_fragment(request: Request, context: Web, user: Reader, run_id: RunId) -> HTMLResponse:
     return show(request, "_after.html", user=user, **_after(request, context, user, run_id))
 
 
 @router.get("/runs/{run_id}/progress", response_class=HTMLResponse)
-def progress_fragment(
-    request: Request, context: Web, user: Reader, run_id: int = RunId
-) -> HTMLResponse:
+def progress_fragment(request: Request, context: Web, user: Reader, run_id: RunId) -> HTMLResponse:
     frame = context.hub.current(user.firm_id, run_id)
     return HTMLResponse(frame.html, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/runs/{run_id}/events")
 async def progress_events(
-    request: Request, context: Web, user: Reader, run_id: int = RunId
+    request: Request, context: Web, user: Reader, run_id: RunId
 ) -> EventSourceResponse:
     frames = context.hub.frames(user.firm_id, run_id)
     first = await anext(frames)  # a run of another firm fails here: 404 before streaming
@@ -161,7 +167,7 @@ async def progress_events(
 
 
 @router.get("/runs/{run_id}/report.csv")
-def report_csv(request: Request, context: Web, user: Reader, run_id: int = RunId) -> Response:
+def report_csv(request: Request, context: Web, user: Reader, run_id: RunId) -> Response:
     code, module, _page = _exception_filters(request)
     with unit_of_work(context.sessions) as session:
         rows = exception_rows(session, user.firm_id, run_id, error_code=code, module=module)
@@ -176,16 +182,14 @@ def report_csv(request: Request, context: Web, user: Reader, run_id: int = RunId
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel(context: Web, user: Operator, _form: CheckedForm, run_id: int = RunId) -> Response:
+def cancel(context: Web, user: Operator, _form: CheckedForm, run_id: RunId) -> Response:
     with unit_of_work(context.sessions) as session:
         cancel_run(session, user.firm_id, run_id, context.now())
     return RedirectResponse(f"/runs/{run_id}?notice=cancel-requested", status_code=303)
 
 
 @router.post("/runs/{run_id}/retry-failed")
-def resync_failed(
-    context: Web, user: Operator, _form: CheckedForm, run_id: int = RunId
-) -> Response:
+def resync_failed(context: Web, user: Operator, _form: CheckedForm, run_id: RunId) -> Response:
     try:
         with unit_of_work(context.sessions) as session:
             created = retry_failed(session, user.firm_id, run_id, user.requested_by, context.now())

@@ -183,10 +183,13 @@ class ProgressHub:
     async def _next(self, queue: asyncio.Queue[Frame]) -> Frame | None:
         getter = asyncio.ensure_future(queue.get())
         closing = asyncio.ensure_future(self._closed.wait())
-        done, pending = await asyncio.wait({getter, closing}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        return getter.result() if getter in done else None
+        try:
+            await asyncio.wait({getter, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # also when the watcher went away (the stream was cancelled)
+            for task in (getter, closing):
+                if not task.done():
+                    task.cancel()
+        return getter.result() if getter.done() and not getter.cancelled() else None
 
     def watchers(self) -> int:
         return sum(len(queues) for queues in self._watchers.values())

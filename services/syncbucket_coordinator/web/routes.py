@@ -89,6 +89,8 @@ def make_templates(clock: wording.Clock) -> Jinja2Templates:
         plural=wording.plural,
         amount=wording.amount,
         duration=wording.duration,
+        rate=wording.rate,
+        who=wording.who,
         when=clock.when,
         day_of=lambda moment: clock.when(moment)[:11] if moment else "never",
         module_title=wording.module_title,

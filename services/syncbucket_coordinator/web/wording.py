@@ -36,6 +36,20 @@ CREDENTIAL_WORDS = {
 }
 
 
+def who(requested_by: str | None) -> str:
+    """A run's starter in words: ``ui:asha@firm.in`` -> ``asha@firm.in``."""
+    if not requested_by:
+        return "unknown"
+    kind, _, name = requested_by.partition(":")
+    if kind == "ui" and name:
+        return name
+    if kind == "api" and name:
+        return f"API token {name}…"
+    if kind == "cli" and name:
+        return f"{name} (command line)"
+    return requested_by
+
+
 def number(value: int | float | None) -> str:
     if value is None:
         return DASH
@@ -92,9 +106,16 @@ def day(value: Any) -> str:
         return str(value)
 
 
+def rate(per_second: float) -> str:
+    """``5/s``, ``2.5/s``, ``1,000/s``."""
+    return f"{per_second:,.0f}/s" if per_second == round(per_second) else f"{per_second:,.1f}/s"
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return DASH
+    if seconds < 1:
+        return "under a second"
     total = max(0, round(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

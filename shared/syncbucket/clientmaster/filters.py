@@ -29,10 +29,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from syncbucket.db.client_state import ClientLoginState, ClientModuleState
+from syncbucket.db.client_state import ClientLoginState, ClientModuleSync
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.domain.portals import MODULE_TITLES, ModuleKey, Portal
-from syncbucket.portals.registry import parts_for
 
 MAX_SEARCH_LENGTH = 100
 MAX_DAYS = 3650
@@ -224,12 +223,12 @@ def filter_condition(chosen: ClientFilter, now: datetime) -> sa.ColumnElement[bo
     if chosen.credentials is not None:
         conditions.append(_credential_condition(chosen.credentials))
     if chosen.failed_last_time:
-        conditions.append(_module_state(chosen.module, ClientModuleState.last_status == "failed"))
+        conditions.append(_module_sync(chosen.module, ClientModuleSync.failed.is_(True)))
     if chosen.not_synced_days is not None:
         since = now - timedelta(days=chosen.not_synced_days)
-        conditions.append(~_synced(chosen.module, ClientModuleState.last_success_at >= since))
+        conditions.append(~_module_sync(chosen.module, ClientModuleSync.synced_at >= since))
     if chosen.never_synced:
-        conditions.append(~_synced(chosen.module, ClientModuleState.last_success_at.is_not(None)))
+        conditions.append(~_module_sync(chosen.module, ClientModuleSync.synced_at.is_not(None)))
     return sa.and_(sa.true(), *conditions)
 
 
@@ -243,45 +242,21 @@ def _matches(text: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _state_exists(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    return (
-        sa.select(ClientModuleState.client_id)
-        .where(ClientModuleState.client_id == Client.id, *conditions)
-        .exists()
-    )
-
-
-def _module_state(
+def _module_sync(
     module: ModuleKey | None, condition: sa.ColumnElement[bool]
 ) -> sa.ColumnElement[bool]:
-    """Some part of ``module`` (None: of any module) meets ``condition``."""
+    """Some module of the client (or ``module``) meets ``condition`` (``client_module_sync``:
+    one row per module, a two-portal module synced only when both parts are)."""
     modules = [module] if module is not None else list(ModuleKey)
-    return _state_exists(condition, ClientModuleState.module.in_([m.value for m in modules]))
-
-
-def _synced(module: ModuleKey | None, success: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """``module`` (None: some module) has a ``success`` on every one of its parts."""
-    modules = [module] if module is not None else list(ModuleKey)
-    single = [m.value for m in modules if len(parts_for(m)) == 1]
-    ways: list[sa.ColumnElement[bool]] = []
-    if single:
-        ways.append(_state_exists(success, ClientModuleState.module.in_(single)))
-    for key in modules:
-        parts = parts_for(key)
-        if len(parts) > 1:
-            ways.append(
-                sa.and_(
-                    *(
-                        _state_exists(
-                            success,
-                            ClientModuleState.module == key.value,
-                            ClientModuleState.portal == part.portal.value,
-                        )
-                        for part in parts
-                    )
-                )
-            )
-    return sa.or_(*ways)
+    return (
+        sa.select(ClientModuleSync.client_id)
+        .where(
+            ClientModuleSync.client_id == Client.id,
+            ClientModuleSync.module.in_([m.value for m in modules]),
+            condition,
+        )
+        .exists()
+    )
 
 
 def _has_credentials(portal: Portal) -> sa.ColumnElement[bool]:

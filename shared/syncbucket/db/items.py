@@ -35,7 +35,10 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"))
-    firm_id: Mapped[int] = mapped_column(sa.ForeignKey("firms.id"))
+    # The run's firm, copied so every read can filter by firm without a join. No foreign
+    # key: the run's own key already guarantees it, and the per-row check cost 0.33 s of
+    # the 1.8 s a 70,000-item run took to create (migration 0005).
+    firm_id: Mapped[int]
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"))
     module: Mapped[str] = mapped_column(sa.String(40))
     portal: Mapped[str] = mapped_column(sa.String(16))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from syncbucket.db.base import Base
-from syncbucket.db.client_state import ClientLoginState, ClientModuleState
+from syncbucket.db.client_state import ClientLoginState, ClientModuleState, ClientModuleSync
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.db.firms import ApiToken, Firm
 from syncbucket.db.items import Item
@@ -22,6 +22,7 @@ __all__ = [
     "ClientCredential",
     "ClientLoginState",
     "ClientModuleState",
+    "ClientModuleSync",
     "Firm",
     "Item",
     "OutboxEvent",

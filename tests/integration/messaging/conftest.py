@@ -10,12 +10,8 @@ the queues (with their delay and dead-letter queues) are purged before and after
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import dramatiq
 import pika
@@ -37,6 +33,7 @@ from syncbucket.pipeline.work import WorkDeps
 from syncbucket.portalsim.server import RunningSimulator, start_simulator
 from tests.support.db import TEST_KEY
 from tests.support.messaging_world import World
+from tests.support.services import private_vhost
 
 QUEUES = (TRACES_QUEUE, ITPORTAL_QUEUE, RESULTS_QUEUE)
 
@@ -74,27 +71,8 @@ def simulator() -> Iterator[RunningSimulator]:
 @pytest.fixture(scope="module")
 def vhost_url(amqp_url: str) -> Iterator[str]:
     """A throwaway vhost when ``rabbitmqctl`` can make one, else ``amqp_url`` itself."""
-    parts = urlsplit(amqp_url)
-    tool = shutil.which("rabbitmqctl")
-    if tool is None or parts.hostname not in ("127.0.0.1", "localhost"):
-        yield amqp_url
-        return
-    vhost = f"syncbucket-test-{uuid.uuid4().hex[:8]}"
-    user = unquote(parts.username or "guest")
-    try:
-        _ctl(tool, "add_vhost", vhost)
-        _ctl(tool, "set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-    except (OSError, subprocess.SubprocessError):
-        yield amqp_url  # not allowed to manage vhosts here: fall back
-        return
-    try:
-        yield urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
-    finally:
-        _ctl(tool, "delete_vhost", vhost)
-
-
-def _ctl(tool: str, *args: str) -> None:
-    subprocess.run([tool, *args], check=True, capture_output=True, timeout=60)
+    with private_vhost(amqp_url) as url:
+        yield url
 
 
 @pytest.fixture

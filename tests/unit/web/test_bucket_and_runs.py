@@ -36,7 +36,7 @@ def test_the_estimate_counts_items_requests_and_time(world: World) -> None:
     page = text_of(response)
     assert "28 items (4 clients)" in page  # 4 clients x 7 module parts
     assert "TRACES: 20 items" in page and "IT portal: 8 items" in page
-    assert "at 5.0/s" in page and "Expected duration" in page
+    assert "at 5/s" in page and "Expected duration" in page
     nothing = text_of(operator.post("/bucket/estimate", {"select_all": "1"}))
     assert "Tick at least one module" in nothing
 

@@ -42,6 +42,19 @@
       }, 2000);
     }
 
+    // The status word lives outside the swapped fragment, in an aria-live region, and
+    // changes only when the run's status does: a screen reader hears "Cancelled" once,
+    // not a progress sentence every second.
+    function announce() {
+      var fragment = document.querySelector("#progress [data-status-words]");
+      var status = document.getElementById("run-status");
+      if (fragment && status && status.textContent !== fragment.getAttribute("data-status-words")) {
+        status.textContent = fragment.getAttribute("data-status-words");
+      }
+    }
+    document.body.addEventListener("htmx:afterSwap", announce);
+    document.body.addEventListener("htmx:sseMessage", function () { window.setTimeout(announce, 0); });
+
     live.addEventListener("htmx:sseOpen", function (event) {
       source = event.detail.source;
       live.setAttribute("data-mode", "sse");
