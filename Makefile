@@ -10,7 +10,9 @@ export SYNCBUCKET_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5
 export SYNCBUCKET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export SYNCBUCKET_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help venv lint typecheck test test-fast test-integration demo stack bench clean
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: help venv lint typecheck test test-fast test-integration test-browser screenshots vendor-check demo stack bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,7 +32,11 @@ lint: $(STAMP)  ## ruff (lint + format check) on everything
 typecheck: $(STAMP)  ## mypy strict on the library and the services
 	$(BIN)/mypy shared/syncbucket services
 
-test: lint typecheck  ## everything CI runs: lint, types, unit, integration, e2e
+$(AXE): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $(AXE)
+
+test: lint typecheck $(AXE)  ## everything CI runs: lint, types, unit, integration, e2e, browser
 	$(BIN)/pytest tests -q --ignore=tests/perf
 
 test-fast: $(STAMP)  ## unit tests only (no services needed), for the edit loop
@@ -38,6 +44,15 @@ test-fast: $(STAMP)  ## unit tests only (no services needed), for the edit loop
 
 test-integration: $(STAMP)  ## integration tier only (real PostgreSQL, RabbitMQ, Redis)
 	$(BIN)/pytest tests/integration -q
+
+test-browser: $(STAMP) $(AXE)  ## browser tests only: real Chromium against the real processes
+	$(BIN)/pytest tests/browser -q
+
+screenshots: $(STAMP) $(AXE)  ## redo the README's screenshots (docs/screenshots/*.png) with the browser tests
+	SYNCBUCKET_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser -q
+
+vendor-check: $(STAMP)  ## re-fetch the vendored htmx / Pico files from npm and compare checksums
+	$(BIN)/python tools/vendor_frontend.py
 
 demo: $(STAMP)  ## the whole thing embedded: SQLite, in-process simulator, demo clients
 	$(BIN)/syncbucket demo
@@ -53,4 +68,4 @@ bench: $(STAMP)  ## benchmarks (tests/perf), machine-readable figures on stdout
 	$(BIN)/pytest tests/perf -q -s
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules

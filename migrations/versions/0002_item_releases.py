@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-02-01
 
 The reaper re-releases an item stuck in queued/running at most ``max_item_releases``
-times, then fails it as ``timed_out`` (DESIGN §3.2); the count must survive restarts,
+times, then fails it as ``timed_out`` (docs/architecture.md §2); the count must survive restarts,
 so it lives on the row. Batch mode keeps SQLite's downgrade (DROP COLUMN) portable.
 """
 

@@ -4,7 +4,8 @@ It execs ``python -m dramatiq syncbucket_workers.<portal> --queues portal.<porta
 pool's module is its composition root, the pool consumes its own portal's queue only, and
 signals (Ctrl-C, SIGTERM) go straight to Dramatiq, which stops gracefully.
 
-Before the exec it sets up the pool's metrics (DESIGN §3.12): the multi-process directory
+Before the exec it sets up the pool's metrics (docs/architecture.md §12): the multi-process
+directory
 ``<metrics_dir>/worker-<portal>``, emptied (no process of this pool runs yet), and the
 port ``<portal>_worker_metrics_port`` on ``metrics_host``, passed in the exec'd
 environment: every worker process has them before it imports prometheus_client, and the

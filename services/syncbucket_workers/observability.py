@@ -1,7 +1,7 @@
 """A worker pool's metrics: the portal edge's hooks, Dramatiq's middleware, series at zero.
 
 ``syncbucket worker`` has set the pool's multi-process directory and port in the
-environment before Dramatiq started (DESIGN §3.12), so every value written here by any
+environment before Dramatiq started (docs/architecture.md §12), so every value written here by any
 worker process of the pool is served by the pool's fork process on one port. Wiring:
 
 - :func:`transport_hooks` -> ``bootstrap(portal, hooks=...)``: each paced request

@@ -45,17 +45,17 @@ class Settings(BaseSettings):
 
     # The dispatcher keeps at most this many items queued or running per portal: a few
     # times the pool's capacity, so workers never idle and RabbitMQ never holds a huge
-    # backlog (DESIGN §3.5).
+    # backlog (docs/architecture.md §5).
     traces_dispatch_window: int = Field(default=48, ge=1)
     itportal_dispatch_window: int = Field(default=48, ge=1)
     dispatch_interval_seconds: float = Field(default=0.5, gt=0)
-    # Retries (DESIGN §3.10): transient failures only, exponential backoff with jitter.
+    # Retries (docs/architecture.md §10): transient failures only, exponential backoff with jitter.
     max_attempts: int = Field(default=4, ge=1, le=20)
     retry_min_backoff_seconds: float = Field(default=2.0, gt=0)
     retry_max_backoff_seconds: float = Field(default=120.0, gt=0)
     maintenance_max_defer_seconds: float = Field(default=3600.0, gt=0)
     item_time_limit_seconds: float = Field(default=300.0, gt=0)
-    # The reaper (DESIGN §3.2): items queued or running past these are re-released
+    # The reaper (docs/architecture.md §2): items queued or running past these are re-released
     # (at most max_item_releases times) and then failed as timed_out.
     item_queued_timeout_seconds: float = Field(default=900.0, gt=0)
     item_running_timeout_seconds: float = Field(default=900.0, gt=0)
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     max_item_releases: int = Field(default=2, ge=0)
     aggregator_threads: int = Field(default=4, ge=1, le=64)
 
-    # Adaptive back-off (DESIGN §3.3): a 429 or a burst of 5xx slows the portal's shared
+    # Adaptive back-off (docs/architecture.md §3): a 429 or a burst of 5xx slows the portal's shared
     # bucket for every process, then it recovers on its own.
     ratelimit_max_wait_seconds: float = Field(default=60.0, gt=0)
     ratelimit_slowdown_factor: float = Field(default=0.5, gt=0, lt=1)
@@ -73,13 +73,13 @@ class Settings(BaseSettings):
     ratelimit_slowdown_compound_after_seconds: float = Field(default=5.0, ge=0)
     ratelimit_error_burst_count: int = Field(default=5, ge=1)
     ratelimit_error_burst_window_seconds: float = Field(default=10.0, gt=0)
-    # Shared portal sessions (DESIGN §3.8) and the lockout breaker (§3.9).
+    # Shared portal sessions (docs/architecture.md §8) and the lockout breaker (§9).
     session_cache_ttl_seconds: float = Field(default=900.0, gt=0)
     session_login_lock_lease_seconds: float = Field(default=120.0, gt=0)
     session_login_lock_wait_seconds: float = Field(default=180.0, gt=0)
     login_breaker_ttl_seconds: float = Field(default=86400.0, gt=0)
 
-    # Metrics (DESIGN §3.12): one directory and one port per process kind.
+    # Metrics (docs/architecture.md §12): one directory and one port per process kind.
     metrics_dir: str = "var/metrics"
     metrics_host: str = "127.0.0.1"
     coordinator_metrics_port: int = Field(default=9101, ge=1, le=65535)

@@ -109,7 +109,7 @@ def shot(page: Page, name: str) -> None:
     folder = os.environ.get("SYNCBUCKET_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))  # the window, as a person sees it
 
 
 def text_of(page: Page, selector: str = "main") -> str:

@@ -1,4 +1,4 @@
-"""A one-client run started during a large run is not starved (DESIGN §3.5)."""
+"""A one-client run started during a large run is not starved (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Finding ``promtool`` / ``prometheus`` and running a throwaway Prometheus server.
 
 Both come from the Debian package ``prometheus``. Missing: the test fails under CI=true
-and skips elsewhere, saying what to install (DESIGN §3.13).
+and skips elsewhere, saying what to install (docs/architecture.md §13).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where the real services for integration tests come from (DESIGN §3.13).
+"""Where the real services for integration tests come from (docs/architecture.md §13).
 
 A URL in the environment wins; otherwise, with a Docker engine, testcontainers starts one;
 otherwise the test fails under CI=true and skips elsewhere, saying what to start.

@@ -23,7 +23,7 @@ from syncbucket.clientmaster.directory import (
     client_entry,
     directory_page,
 )
-from syncbucket.clientmaster.editing import ClientEdit, edit_client
+from syncbucket.clientmaster.editing import ClientEdit, add_client, edit_client
 from syncbucket.clientmaster.errors import CsvFormatError, InvalidClientEdit
 from syncbucket.clientmaster.filters import CREDENTIAL_WORDS, CredentialFilter, filter_condition
 from syncbucket.db.session import unit_of_work
@@ -162,6 +162,40 @@ def _latest_changes(context: Web, firm_id: int, entry: ClientEntry) -> dict[Modu
             runs = state.success_run_ids if state else ()
             found[module] = (records, total, changes_in(session, firm_id, entry.id, module, runs))
     return found
+
+
+def _new_page(
+    request: Request, user: Admin, values: dict[str, str], problem: InvalidClientEdit | None
+) -> HTMLResponse:
+    return show(
+        request,
+        "client_new.html",
+        user=user,
+        area="clients",
+        title="Add a client",
+        portals=list(Portal),
+        values=values,
+        problem=problem,
+        status=422 if problem else 200,
+    )
+
+
+@router.get("/clients/new", response_class=HTMLResponse)
+def new_page(request: Request, user: Admin) -> HTMLResponse:
+    return _new_page(request, user, {}, None)
+
+
+@router.post("/clients/new")
+def add(request: Request, context: Web, user: Admin, form: CheckedForm) -> Response:
+    values = {column: text(form, column) for column in CSV_COLUMNS}
+    try:
+        cipher = context.cipher()
+        with unit_of_work(context.sessions) as session:
+            client_id = add_client(session, user.firm_id, values, cipher)
+    except InvalidClientEdit as problem:
+        shown = {k: v for k, v in values.items() if not k.endswith(("_user", "_password"))}
+        return _new_page(request, user, shown, problem)
+    return RedirectResponse(f"/clients/{client_id}?notice=client-saved", status_code=303)
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)

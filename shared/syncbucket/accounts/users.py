@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from syncbucket.accounts.errors import InvalidEmail, UserExists, UserNotFound, WrongPassword
 from syncbucket.accounts.passwords import generate_password, hash_password, verify_password
+from syncbucket.accounts.signin import account_key
 from syncbucket.db.base import utcnow
 from syncbucket.db.firms import Firm
-from syncbucket.db.users import User, WebSession
+from syncbucket.db.users import SigninFailure, User, WebSession
 from syncbucket.domain.roles import Role
 
 MAX_EMAIL_LENGTH = 254
@@ -146,6 +147,8 @@ def reset_password(session: Session, user: User, password: str | None = None) ->
     user.must_change_password = one_time is not None
     user.password_changed_at = utcnow()
     end_sessions(session, user.id)
+    # An admin's reset is the way out of the sign-in throttle for this account.
+    session.execute(sa.delete(SigninFailure).where(SigninFailure.key == account_key(user.email)))
     session.flush()
     return NewPassword(user, one_time)
 

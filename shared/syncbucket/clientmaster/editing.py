@@ -1,4 +1,4 @@
-"""Edit one client: name, PAN, active, and each portal's credentials (write-only).
+"""Add or edit one client: name, PAN, active, and each portal's credentials (write-only).
 
 The same rules as the CSV import (:mod:`.csv_rows`), so a value the import refuses is
 refused here with the same words. Credentials are write-only: a portal's user id and
@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from syncbucket.clientmaster.csv_rows import RowProblem, clean_name, clean_pan, portal_credentials
+from syncbucket.clientmaster.csv_import import save_clients
+from syncbucket.clientmaster.csv_rows import (
+    COLUMNS,
+    RowProblem,
+    clean_name,
+    clean_pan,
+    portal_credentials,
+    validate_row,
+)
 from syncbucket.clientmaster.errors import ClientNotFound, InvalidClientEdit
 from syncbucket.clientmaster.sync_state import forget_login_state
 from syncbucket.crypto import CredentialCipher, PortalCredentials
@@ -80,6 +88,31 @@ def edit_client(
         client.demo_note = None
     session.flush()
     return EditResult(tuple(given), removed)
+
+
+def add_client(
+    session: Session, firm_id: int, values: dict[str, str], cipher: CredentialCipher
+) -> int:
+    """A new client from the same fields and rules as a CSV row; its id.
+
+    A TAN already in the firm is refused (the import would update it; a form that says
+    "add" must not overwrite a client).
+    """
+    row, problems = validate_row(0, {column: values.get(column, "") for column in COLUMNS})
+    if row is None or problems:
+        first = problems[0]
+        raise InvalidClientEdit(first.column or "client", first.reason)
+    taken = session.scalar(
+        sa.select(Client.id).where(Client.firm_id == firm_id, Client.tan == row.tan)
+    )
+    if taken is not None:
+        raise InvalidClientEdit("tan", f"TAN {row.tan} is already in the Client Master: edit it")
+    save_clients(session, firm_id, [row], cipher)
+    created = session.scalar(
+        sa.select(Client.id).where(Client.firm_id == firm_id, Client.tan == row.tan)
+    )
+    assert created is not None
+    return int(created)
 
 
 def _store(session: Session, client: Client, portal: Portal, secret: str) -> None:

@@ -1,7 +1,7 @@
 """The Dramatiq broker, its middleware and the names of queues and actors.
 
 Middleware is chosen explicitly (no Callbacks, Pipelines or GroupCallbacks: run completion
-is tracked in SQL, DESIGN §3.1):
+is tracked in SQL, docs/architecture.md §1):
 
 - ``AgeLimit`` without a default age: never drop an item's message for being old (a
   maintenance deferral may legitimately keep one waiting for an hour);

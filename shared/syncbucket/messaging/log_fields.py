@@ -1,6 +1,7 @@
 """Context for the worker's log events that the work message does not carry: the client's TAN.
 
-Work messages carry ids only (DESIGN §4), but a person reading the logs searches by TAN.
+Work messages carry ids only (docs/architecture.md, "Contracts"), but a person reading the logs
+searches by TAN.
 :class:`ClientTans` looks it up once per client and process (a bounded LRU cache) and
 never fails the item: a failed look-up only leaves ``client_tan`` out of the logs. A TAN
 identifies a deductor publicly (it is printed on every certificate); it is no credential.

@@ -1,4 +1,5 @@
-"""The outbox relay: unsent outbox rows -> CloudEvents on ``syncbucket.events`` (DESIGN §3.7).
+"""The outbox relay: unsent outbox rows -> CloudEvents on ``syncbucket.events``
+(docs/architecture.md §7).
 
 Each pass claims a batch of pending rows in one short transaction (a lease on each row,
 so another relay -- another coordinator -- never publishes the same rows meanwhile),

@@ -1,6 +1,6 @@
 """SyncBucket's Prometheus metrics: the catalogue of docs/metrics.md and how to serve it.
 
-Import order matters in multi-process workers (DESIGN §3.12). Importing this package
+Import order matters in multi-process workers (docs/architecture.md §12). Importing this package
 never imports prometheus_client, and no metric exists before the first
 :func:`get_metrics` call, so a service entry module can do, first thing::
 

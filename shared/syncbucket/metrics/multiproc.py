@@ -1,4 +1,5 @@
-"""Multi-process mode (DESIGN §3.12): one metrics directory per pool, chosen before import.
+"""Multi-process mode (docs/architecture.md §12): one metrics directory per pool, chosen before
+import.
 
 prometheus_client decides *at import time* how metric values are stored:
 ``prometheus_client.values`` sets ``ValueClass`` to an mmap-backed class when

@@ -1,4 +1,4 @@
-"""``/metrics`` for a service: one port per service or pool (DESIGN §3.12).
+"""``/metrics`` for a service: one port per service or pool (docs/architecture.md §12).
 
 In multi-process mode (``PROMETHEUS_MULTIPROC_DIR`` set) the page is built at each
 scrape from the directory's files, which every process of the pool writes; otherwise

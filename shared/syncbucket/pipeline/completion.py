@@ -1,6 +1,6 @@
 """Claim a run's completion exactly once and write its ``run.completed`` outbox row.
 
-The claim is ONE conditional UPDATE (DESIGN §3.1)::
+The claim is ONE conditional UPDATE (docs/architecture.md §1)::
 
     UPDATE runs SET completed_at = :now, status = <final>
      WHERE id = :id AND completed_at IS NULL

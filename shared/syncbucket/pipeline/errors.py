@@ -11,7 +11,8 @@ class RunRefused(PipelineError):
     """A run request that cannot be accepted as given; ``code`` is stable, the text human.
 
     Codes: ``no_modules``, ``unknown_module``, ``no_clients``, ``unknown_clients``,
-    ``inactive_clients``, ``parent_not_finished``, ``nothing_failed``.
+    ``inactive_clients``, ``ambiguous_clients`` (a filter and ids at once, or exclusions
+    without a filter), ``parent_not_finished``, ``nothing_failed``.
     """
 
     def __init__(self, code: str, message: str) -> None:

@@ -20,7 +20,7 @@ RUN_COMPLETED_TYPE = "syncbucket.run.completed"
 RUN_COMPLETED_ROUTING_KEY = "run.completed"
 RUN_COMPLETED_SCHEMA = "https://syncbucket.dev/schemas/run-completed/v1"
 
-# Upstream requests (DESIGN §4): planned, documented in docs/events.md.
+# Upstream requests (docs/architecture.md, "Contracts"): planned, documented in docs/events.md.
 REQUESTS_EXCHANGE = "syncbucket.requests"
 SYNC_REQUESTED_TYPE = "syncbucket.sync.requested"
 

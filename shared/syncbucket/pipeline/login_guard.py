@@ -1,4 +1,4 @@
-"""Logins refused as invalid are never tried again in the same run (DESIGN §3.9).
+"""Logins refused as invalid are never tried again in the same run (docs/architecture.md §9).
 
 TRACES locks an account after 5 failed logins. Once a login of a client on a portal is
 rejected in a run, the rest of that client's items on that portal in that run fail fast

@@ -1,7 +1,7 @@
 """Fetch one module part for one client, on the client's one shared portal session.
 
 Sessions live in a :class:`syncbucket.sessions.cache.SessionCache` (in-process or Redis,
-encrypted) as the flat state of ``SerialisableSession.to_dict()`` (DESIGN §3.8), for
+encrypted) as the flat state of ``SerialisableSession.to_dict()`` (docs/architecture.md §8), for
 ``settings.session_cache_ttl_seconds``; the cache + lock steps are
 :class:`syncbucket.sessions.shared.SharedSession`:
 
@@ -14,7 +14,8 @@ encrypted) as the flat state of ``SerialisableSession.to_dict()`` (DESIGN §3.8)
   other process - waiting on the lock or arriving later - reuses that renewed session;
 - a session the client replaced or lost by itself is written back or dropped.
 
-A rejected login is remembered by the :class:`LoginGuard` *inside* the lock (DESIGN §3.9),
+A rejected login is remembered by the :class:`LoginGuard` *inside* the lock
+(docs/architecture.md §9),
 and the guard is asked before every login, so the callers waiting on it fail fast instead
 of trying the password again. A rejection always wins: remembering it or dropping the
 cached session is best effort (a Redis blip is logged, see :func:`remember_refusal`), and
@@ -111,7 +112,7 @@ def remember_refusal(guard: LoginGuard, message: WorkMessage, error: InvalidCred
     """``guard.remember`` the rejection; a failure (Redis blip) is logged, never raised.
 
     Raising would replace the rejection with a transient error, and the retry would try
-    the password again (DESIGN §3.9: TRACES locks the account after 5 failed logins).
+    the password again (docs/architecture.md §9: TRACES locks the account after 5 failed logins).
     """
     try:
         guard.remember(message.run_id, message.client_id, message.portal, refusal_of(error))

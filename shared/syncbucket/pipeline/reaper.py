@@ -1,4 +1,4 @@
-"""Unstick items: queued or running past their deadline (DESIGN §3.2, "every run ends").
+"""Unstick items: queued or running past their deadline (docs/architecture.md §2, "every run ends").
 
 A lost message, a killed worker host or a crashed pool leaves an item ``queued`` or
 ``running`` with nobody working on it. Past its ``deadline_at`` the reaper:

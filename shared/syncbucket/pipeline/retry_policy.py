@@ -1,6 +1,6 @@
 """When a failed attempt is tried again, and when it becomes the item's final failure.
 
-Decided from the error class alone (DESIGN §3.10), never from the message text::
+Decided from the error class alone (docs/architecture.md §10), never from the message text::
 
     PortalTransient / SessionExpired   retry after exponential backoff with full jitter
       (timeouts, 5xx, 429, cut JSON)   in [retry_min_backoff, retry_max_backoff]; counts as an

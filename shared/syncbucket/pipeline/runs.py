@@ -5,7 +5,7 @@
 module parts itself, so a 10,000-client x 6-module run (70,000 items: notices_orders
 has two parts) is a handful of statements, not 70,000 ORM objects. Items are ordered by
 client, then part, so the dispatcher (which releases in id order) works through a
-client's modules together and its cached portal session is reused (DESIGN §3.8).
+client's modules together and its cached portal session is reused (docs/architecture.md §8).
 """
 
 from __future__ import annotations

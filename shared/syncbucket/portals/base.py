@@ -4,7 +4,7 @@ A client holds one portal session for one deductor (TAN). The session is a small
 serialisable dataclass (tokens/cookies + ``obtained_at``) exposed as ``client.session`` and
 settable, so a caller can cache it (encrypted) and hand it to a client in another process.
 
-Rules (DESIGN §3.8, §3.9):
+Rules (docs/architecture.md §8, §9):
 
 - a data call without a session logs in first;
 - a data call that meets ``SessionExpired`` renews the session exactly once and repeats the

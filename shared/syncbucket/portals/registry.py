@@ -1,9 +1,9 @@
 """The module registry: which portal parts make up each module, and how to build clients.
 
-DECISION (DESIGN §2, "notices_orders touches two portals"): the user-visible module
-``notices_orders`` is split into TWO items, one per portal — the IT portal e-Proceedings
-part and the TRACES raised-requests part. Each item then runs in its own portal's queue,
-worker pool and rate-limit bucket (DESIGN §3.3, §3.4), a TRACES outage never holds up the
+DECISION (docs/architecture.md, "Domain"): the user-visible module ``notices_orders`` is
+split into TWO items, one per portal — the IT portal e-Proceedings part and the TRACES
+raised-requests part. Each item then runs in its own portal's queue, worker pool and
+rate-limit bucket (docs/architecture.md §3, §4), a TRACES outage never holds up the
 IT portal half, and each half retries and fails on its own. An item is therefore unique
 per (run, client, module, portal); the module key the user sees stays ``notices_orders``
 and reports group the two parts under it. Every other module has exactly one part.

@@ -1,4 +1,4 @@
-"""Global per-portal rate limits for every portal HTTP request (DESIGN §3.3).
+"""Global per-portal rate limits for every portal HTTP request (docs/architecture.md §3).
 
 - :mod:`.limiter`    the ``RateLimiter`` protocol, the GCRA math, slow-down rules
 - :mod:`.memory`     in-process limiter (embedded footprint)

@@ -1,7 +1,7 @@
 """Building the limiter and the paced transports of a footprint from settings.
 
 Redis when ``SYNCBUCKET_REDIS_URL`` is set (shared by every process and host), else
-in-process (DESIGN §3.11). Every ``ratelimit_*`` setting lands here:
+in-process (docs/architecture.md §11). Every ``ratelimit_*`` setting lands here:
 
 | setting | goes to |
 |---|---|

@@ -1,6 +1,6 @@
 """The rate-limiter contract every footprint implements, and the GCRA math they share.
 
-DESIGN §3.3: a global limit per portal and per HTTP request. ``acquire`` *reserves* the
+docs/architecture.md §3: a global limit per portal and per HTTP request. ``acquire`` *reserves* the
 next send slot of the portal's schedule and answers how long the caller must wait before
 sending on it; the caller sleeps that long and sends. Waiting is not a failure and never
 counts as a retry.

@@ -1,4 +1,4 @@
-"""The shared limiter: GCRA in one atomic Redis Lua script per request (DESIGN §3.3).
+"""The shared limiter: GCRA in one atomic Redis Lua script per request (docs/architecture.md §3).
 
 Every process and host reserves from the same schedule. The script reads Redis server
 ``TIME``, so hosts' clocks never matter; times are integer microseconds. Keys (one hash tag

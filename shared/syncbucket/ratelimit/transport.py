@@ -1,6 +1,7 @@
 """The httpx transport that paces every portal request and adapts to the portal's signals.
 
-Wrapped around the real transport of a portal client (DESIGN §3.3), it sees every request,
+Wrapped around the real transport of a portal client (docs/architecture.md §3), it sees every
+request,
 captcha and login included:
 
 - before sending: ``limiter.acquire(portal)`` reserves a slot; the transport sleeps the

@@ -1,4 +1,4 @@
-"""Shared portal sessions and the lockout breaker (DESIGN §3.8, §3.9).
+"""Shared portal sessions and the lockout breaker (docs/architecture.md §8, §9).
 
 - :mod:`.cache`         the ``SessionCache`` protocol, fingerprints, errors
 - :mod:`.memory_cache`  in-process cache (embedded footprint)

@@ -1,4 +1,5 @@
-"""The lockout breaker (DESIGN §3.9): after one rejected login for a (client, portal) in a
+"""The lockout breaker (docs/architecture.md §9): after one rejected login for a (client, portal)
+in a
 run, no further login is tried for it in that run.
 
 TRACES locks an account after 5 failed logins; a run with many items per client would get

@@ -1,4 +1,5 @@
-"""The session-cache contract (DESIGN §3.8): one portal login per client, shared by every
+"""The session-cache contract (docs/architecture.md §8): one portal login per client, shared by
+every
 module of that client on every worker process.
 
 A session state is the flat ``dict[str, str]`` of a portal session

@@ -2,7 +2,7 @@
 
 With ``SYNCBUCKET_REDIS_URL`` set, both live in Redis, so every worker process and host
 shares one login per (client, portal) and one memory of rejected logins per run
-(DESIGN §3.8, §3.9); without it (the embedded footprint) both are in-process.
+(docs/architecture.md §8, §9); without it (the embedded footprint) both are in-process.
 
 | setting | goes to |
 |---|---|

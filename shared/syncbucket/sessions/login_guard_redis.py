@@ -1,5 +1,5 @@
 """Adapts a :class:`LoginBreaker` to the pipeline's ``LoginGuard`` protocol, so the workers
-share rejected logins through Redis without changing their code (DESIGN §3.9).
+share rejected logins through Redis without changing their code (docs/architecture.md §9).
 
 The breaker stores only the error code; the message a person reads is rebuilt from it.
 """

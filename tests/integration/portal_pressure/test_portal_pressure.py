@@ -1,4 +1,4 @@
-"""Portal pressure on the real stack (DESIGN §3.3, 3.8-3.10; issue 4).
+"""Portal pressure on the real stack (docs/architecture.md §3, 3.8-3.10; issue 4).
 
 Two TRACES worker pools of 2 processes x 4 threads each - real ``dramatiq`` processes, as
 on two hosts - share one Redis GCRA bucket, one session cache and one lockout breaker;

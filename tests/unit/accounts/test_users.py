@@ -356,3 +356,22 @@ def test_end_sessions_can_keep_the_current_one(session: Session, make_user: Make
     assert resolve(session, kept.cookie_value, T0) is not None
     assert end_sessions(session, asha.id) == 1
     assert end_sessions(session, asha.id) == 0
+
+
+def test_an_admin_reset_lifts_the_sign_in_throttle_of_that_account(
+    session: Session, make_user: MakeUser, fast_hashes: object
+) -> None:
+    from datetime import UTC, datetime
+
+    from syncbucket.accounts.signin import Refused, SignedIn, ThrottlePolicy, sign_in
+
+    user = make_user(email="locked.out@example.com")
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    policy = ThrottlePolicy(free_failures=2, max_delay_seconds=900)
+    for _ in range(4):
+        sign_in(session, user.email, "wrong password!!", "10.0.0.1", now, policy)
+    assert isinstance(sign_in(session, user.email, "x" * 12, "10.0.0.2", now, policy), Refused)
+    new = reset_password(session, user, "a brand new password").user
+    assert isinstance(
+        sign_in(session, new.email, "a brand new password", "10.0.0.2", now, policy), SignedIn
+    )

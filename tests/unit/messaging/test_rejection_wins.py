@@ -1,4 +1,7 @@
-"""A rejected login stays final when Redis blips while it is remembered (DESIGN §3.9)."""
+"""A rejected login stays final when Redis blips while it is remembered.
+
+(docs/architecture.md §9)
+"""
 
 from __future__ import annotations
 

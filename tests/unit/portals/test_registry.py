@@ -1,4 +1,4 @@
-"""The module registry is complete and consistent (DESIGN §5)."""
+"""The module registry is complete and consistent (docs/architecture.md, "Layout")."""
 
 from __future__ import annotations
 

@@ -217,3 +217,26 @@ def test_a_clients_page_shows_records_and_what_the_latest_sync_changed(world: Wo
     rows = list(csv.reader(io.StringIO(export.text)))
     assert rows[0][:4] == ["Client", "TAN", "Source", "DIN / request no"]
     assert rows[1][3] == "ITBA/AST/S/143(2)/2025-26/1000000001" and len(rows) == 2
+
+
+def test_a_client_is_added_from_the_page_and_an_existing_tan_is_refused(world: World) -> None:
+    admin = world.browser(Role.ADMIN)
+    admin.get("/clients/new")
+    fields = {
+        "name": "Newly Added Traders",
+        "tan": "pune00009a",
+        "pan": "AAAPN0009A",
+        "traces_user": "PUNE00009A",
+        "traces_password": "fresh-secret-123",
+    }
+    added = admin.post("/clients/new", fields)
+    assert added.status_code == 303
+    page = admin.get(added.headers["location"])
+    assert "Newly Added Traders" in text_of(page) and "PUNE00009A" in text_of(page)
+    assert "fresh-secret-123" not in page.text
+    again = admin.post("/clients/new", fields)
+    assert again.status_code == 422 and "already in the Client Master" in text_of(again)
+    assert "fresh-secret-123" not in again.text  # a refused form does not echo credentials
+    bad = admin.post("/clients/new", {**fields, "tan": "NOPE"})
+    assert bad.status_code == 422 and "tan: TAN 'NOPE' is not valid" in text_of(bad)
+    assert world.browser(Role.OPERATOR).get("/clients/new").status_code == 403
