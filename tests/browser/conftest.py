@@ -1,8 +1,10 @@
 """The real stack (PostgreSQL, a private RabbitMQ vhost, the coordinator serving the web
 app, the aggregator, both worker pools, the simulator) and Chromium driving it.
 
-One stack and one browser per session; each test gets a fresh browser context (its own
-cookies) whose every response is scanned for secrets when the test ends.
+One stack and one browser for the package (package scope: Playwright's sync API keeps an
+event loop on the main thread while it runs, which later asyncio tests must not meet);
+each test gets a fresh browser context (its own cookies) whose every response is scanned
+for secrets when the test ends.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _seed(url: str) -> tuple[SeededDatabase, dict[Role, str], int, int, set[str]
     return seeded, emails, run, client.id, secrets
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(postgres_server_url: str, amqp_url: str) -> Iterator[Site]:
     with scratch_postgres(postgres_server_url) as url, private_vhost(amqp_url) as vhost:
         seeded, emails, other_run, other_client, secrets = _seed(url)
@@ -117,13 +119,13 @@ def site(postgres_server_url: str, amqp_url: str) -> Iterator[Site]:
             print(running.stack.output_tail())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as started:
         yield started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Playwright) -> Iterator[Browser]:
     browser = launch(playwright)
     yield browser

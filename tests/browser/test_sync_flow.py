@@ -102,6 +102,10 @@ def test_the_whole_flow_as_a_person(visit: Visit, tmp_path: Path) -> None:
     assert page.evaluate("() => window.stillTheSamePage === true"), "the page reloaded"
 
     expect(page.get_by_role("heading", name="Summary")).to_be_visible()
+    stream = page.request.get(f"{site.url}/runs/{run_id}/events")  # the run is over: it ends
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert "event: progress" in stream.text() and "event: done" in stream.text()
+    visit.seen.add("events", stream.text())  # the SSE payload joins the secret scan
     expect(page.locator("#run-status")).to_have_text("Completed with errors")
     with site.api() as api:
         summary = api.get(f"/runs/{run_id}").json()

@@ -17,16 +17,14 @@ from starlette.datastructures import FormData
 
 from syncbucket.accounts.web_sessions import SignedInUser
 from syncbucket.clientmaster.directory import count_matching, directory_page
-from syncbucket.clientmaster.filters import CREDENTIAL_WORDS, CredentialFilter
 from syncbucket.db.session import unit_of_work
-from syncbucket.domain.portals import MODULE_TITLES, ModuleKey, Portal
+from syncbucket.domain.portals import ModuleKey, Portal
 from syncbucket.pipeline.errors import RunRefused
 from syncbucket.pipeline.estimate import RunEstimate, estimate_run
 from syncbucket.pipeline.runs import create_run
 from syncbucket_coordinator.web.forms import (
     FILTER_FIELDS,
     MODULE_FIELD,
-    PAGE_SIZES,
     FormProblem,
     filter_or_default,
     ids,
@@ -90,17 +88,12 @@ def _bucket(
         filter_only=filter_only,
         filter_key=query_string(filter_only),
         query=query,
-        qs=query_string,
         active=active,
         picked=picked,
-        modules=list(ModuleKey),
         ticked=modules,
         select_all=select_all,
-        titles=MODULE_TITLES,
         idempotency_key=key,
         problem=problem,
-        sizes=PAGE_SIZES,
-        credential_filters=[(f.value, CREDENTIAL_WORDS[f]) for f in CredentialFilter],
         status=422 if problem else 200,
     )
 

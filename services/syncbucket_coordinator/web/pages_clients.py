@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
-from syncbucket.clientmaster.csv_import import ImportReport, import_clients_csv
+from syncbucket.clientmaster.csv_import import ImportReport, decode_csv, import_clients_csv
 from syncbucket.clientmaster.csv_rows import COLUMNS as CSV_COLUMNS
 from syncbucket.clientmaster.directory import (
     ClientEntry,
@@ -25,21 +25,19 @@ from syncbucket.clientmaster.directory import (
 )
 from syncbucket.clientmaster.editing import ClientEdit, add_client, edit_client
 from syncbucket.clientmaster.errors import CsvFormatError, InvalidClientEdit
-from syncbucket.clientmaster.filters import CREDENTIAL_WORDS, CredentialFilter, filter_condition
+from syncbucket.clientmaster.filters import filter_condition
 from syncbucket.db.session import unit_of_work
-from syncbucket.domain.portals import MODULE_TITLES, ModuleKey, Portal
+from syncbucket.domain.portals import ModuleKey, Portal
 from syncbucket.reports.columns import COLUMNS
 from syncbucket.reports.records import Changes, RecordView, changes_in, client_records, export_lines
 from syncbucket_coordinator.schemas_in import MAX_ID
 from syncbucket_coordinator.web.errors import PageError
 from syncbucket_coordinator.web.forms import (
     FILTER_FIELDS,
-    PAGE_SIZES,
     FormProblem,
     filter_or_default,
     ids,
     listing,
-    query_string,
     text,
 )
 from syncbucket_coordinator.web.identity import Admin, CheckedForm, Reader, Web
@@ -86,13 +84,7 @@ def clients_page(request: Request, context: Web, user: Reader) -> HTMLResponse:
         problem=problem,
         query=query,
         filter_only=filter_query(request),
-        qs=query_string,
-        sizes=PAGE_SIZES,
         sort_keys=SortKey,
-        credential_filters=[(f.value, CREDENTIAL_WORDS[f]) for f in CredentialFilter],
-        modules=list(ModuleKey),
-        titles=MODULE_TITLES,
-        portals=list(Portal),
     )
 
 
@@ -110,17 +102,6 @@ def import_page(request: Request, user: Admin) -> HTMLResponse:
     )
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CsvFormatError(
-            f"the file is not UTF-8 text (first bad byte on line {line}): "
-            "save it as 'CSV UTF-8' and import it again"
-        ) from None
-
-
 @router.post("/clients/import", response_class=HTMLResponse)
 def import_csv(request: Request, context: Web, user: Admin, form: CheckedForm) -> HTMLResponse:
     upload = form.get("file")
@@ -130,7 +111,7 @@ def import_csv(request: Request, context: Web, user: Admin, form: CheckedForm) -
         problem = "Choose a CSV file to import."
     else:
         try:
-            source = io.StringIO(_decode(upload.file.read()), newline="")
+            source = io.StringIO(decode_csv(upload.file.read()), newline="")
             cipher = context.cipher()
             with unit_of_work(context.sessions) as session:
                 report = import_clients_csv(session, user.firm_id, source, cipher)
@@ -173,7 +154,6 @@ def _new_page(
         user=user,
         area="clients",
         title="Add a client",
-        portals=list(Portal),
         values=values,
         problem=problem,
         status=422 if problem else 200,
@@ -211,9 +191,7 @@ def client_page(request: Request, context: Web, user: Reader, client_id: ClientI
         entry=entry,
         sections=_latest_changes(context, user.firm_id, entry),
         columns=COLUMNS,
-        titles=MODULE_TITLES,
         shown=RECORDS_SHOWN,
-        portals=list(Portal),
     )
 
 
@@ -232,7 +210,6 @@ def _edit_page(
         area="clients",
         title=f"Edit {entry.name}",
         entry=entry,
-        portals=list(Portal),
         problem=problem,
         values=values
         or {"name": entry.name, "pan": entry.pan, "active": "1" if entry.active else ""},

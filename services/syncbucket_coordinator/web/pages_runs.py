@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse
 
 from syncbucket.accounts.web_sessions import SignedInUser
 from syncbucket.db.session import unit_of_work
-from syncbucket.domain.portals import MODULE_TITLES, ModuleKey
+from syncbucket.domain.portals import ModuleKey
 from syncbucket.pipeline.errors import RunRefused
 from syncbucket.pipeline.queries import exception_rows, failed_counts, list_runs, run_summary
 from syncbucket.pipeline.report_csv import csv_lines
@@ -27,7 +27,6 @@ from syncbucket.pipeline.runs import cancel_run, retry_failed
 from syncbucket.pipeline.views import RunSummary
 from syncbucket_coordinator.schemas_in import MAX_ID
 from syncbucket_coordinator.web.errors import PageError
-from syncbucket_coordinator.web.forms import query_string
 from syncbucket_coordinator.web.identity import CheckedForm, Operator, Reader, Web
 from syncbucket_coordinator.web.pages import show
 from syncbucket_coordinator.web.wording import RUN_STATUS_WORDS
@@ -56,7 +55,6 @@ def history(
         title="Runs",
         page=page,
         children=children,
-        titles=MODULE_TITLES,
         first_page=before is None,
     )
 
@@ -107,10 +105,7 @@ def _after(
         module=module,
         page=page,
         per_page=EXCEPTIONS_PER_PAGE,
-        qs=query_string,
         filters={k: v for k, v in {"code": code, "module": module}.items() if v},
-        titles=MODULE_TITLES,
-        modules=list(ModuleKey),
     )
     return values
 

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from syncbucket.clientmaster.filters import CREDENTIAL_WORDS, CredentialFilter
+from syncbucket.domain.portals import MODULE_TITLES, ModuleKey, Portal
 from syncbucket_coordinator.container import Coordinator
 from syncbucket_coordinator.web import (
     pages_admin,
@@ -27,6 +29,7 @@ from syncbucket_coordinator.web import (
 )
 from syncbucket_coordinator.web.context import STATIC, TEMPLATES, WebContext, policies
 from syncbucket_coordinator.web.errors import install_page_errors
+from syncbucket_coordinator.web.forms import PAGE_SIZES, query_string
 from syncbucket_coordinator.web.progress import Progress, ProgressHub
 
 CSP = (
@@ -100,6 +103,13 @@ def make_templates(clock: wording.Clock) -> Jinja2Templates:
         status_words=wording.RUN_STATUS_WORDS,
         source_words=wording.SOURCE_WORDS,
         credential_words=wording.CREDENTIAL_WORDS,
+        # What the filter form and the tables offer, the same on every page.
+        credential_filters=[(f.value, CREDENTIAL_WORDS[f]) for f in CredentialFilter],
+        modules=list(ModuleKey),
+        titles=MODULE_TITLES,
+        portals=list(Portal),
+        sizes=PAGE_SIZES,
+        qs=query_string,
         asset_version=asset_version(),
     )
     return templates

@@ -8,6 +8,7 @@ the session; nothing here logs or raises with a password in it.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,12 +66,23 @@ def _parse(source: Path | TextIO) -> ParsedCsv:
     if not isinstance(source, Path):
         return parse_client_csv(source)
     try:
-        with source.open(encoding="utf-8-sig", newline="") as stream:
-            return parse_client_csv(stream)
+        data = source.read_bytes()
     except FileNotFoundError:
         raise CsvFormatError(f"{source}: no such file") from None
-    except UnicodeDecodeError:
-        raise CsvFormatError(f"{source} is not UTF-8 text: save it as 'CSV UTF-8'") from None
+    return parse_client_csv(io.StringIO(decode_csv(data, name=str(source)), newline=""))
+
+
+def decode_csv(data: bytes, *, name: str = "the file") -> str:
+    """The text of a CSV file; :class:`CsvFormatError` naming the line of the first byte
+    that is not UTF-8 (a spreadsheet saved as "CSV" in a legacy code page)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CsvFormatError(
+            f"{name} is not UTF-8 text (first bad byte on line {line}): "
+            "save it as 'CSV UTF-8' and import it again"
+        ) from None
 
 
 def save_clients(
