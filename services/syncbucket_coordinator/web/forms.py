@@ -20,10 +20,11 @@ from syncbucket.clientmaster.filters import ClientFilter, InvalidFilter, parse_f
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.domain.runs import RunSource
 from syncbucket.pipeline.requests import RunRequest
+from syncbucket_coordinator.web.identity import MAX_SELECTED as MAX_FORM_IDS
 
 FILTER_FIELDS = tuple(ClientFilter.__dataclass_fields__)
 PAGE_SIZES = (25, 50, 100, 200, 500)
-MAX_SELECTED = 100_000
+MAX_SELECTED = MAX_FORM_IDS
 MAX_KEY_LENGTH = 200
 # The Sync Bucket's module checkboxes: not "module", which is the filter's own field
 # ("failed last time" for one module) and travels in the same form.

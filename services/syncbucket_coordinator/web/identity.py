@@ -26,11 +26,23 @@ from syncbucket.db.session import unit_of_work
 from syncbucket.domain.roles import Permission, allows
 from syncbucket_coordinator.web.context import MAX_UPLOAD_BYTES, WebContext
 
+SIGNIN_BYTES = 16 * 1024
+MAX_SELECTED = 100_000  # the Sync Bucket's most client ids at once (forms.MAX_SELECTED)
 SESSION_COOKIE = "sb_session"
 SIGNIN_COOKIE = "sb_signin"  # double-submit token of the sign-in form (no session yet)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 PASSWORD_PATHS = frozenset({"/account/password", "/signout"})
+# Requests a page makes by itself (live progress): they do not count as the person's
+# activity, so a run page left open still lets its session expire when idle.
+BACKGROUND_PATHS = ("/progress", "/events")
+
+
+def still_signed_in(context: WebContext, cookie: str) -> bool:
+    """Is the session behind ``cookie`` still valid (not signed out, expired, disabled)?"""
+    with unit_of_work(context.sessions) as session:
+        found = resolve(session, cookie, context.now(), context.session_policy, touch=False)
+    return found is not None
 
 
 class SignedOut(Exception):
@@ -66,8 +78,11 @@ def signed_in(request: Request) -> SignedInUser:
     if not cookie:
         raise SignedOut
     context = web(request)
+    background = request.url.path.endswith(BACKGROUND_PATHS)
     with unit_of_work(context.sessions) as session:
-        user = resolve(session, cookie, context.now(), context.session_policy)
+        user = resolve(
+            session, cookie, context.now(), context.session_policy, touch=not background
+        )
     if user is None:
         raise SignedOut
     if user.must_change_password and request.url.path not in PASSWORD_PATHS:
@@ -85,11 +100,31 @@ def needs(permission: Permission) -> Callable[..., SignedInUser]:
     return check
 
 
-async def read_form(request: Request) -> FormData:
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES:
+async def read_body(request: Request, limit: int) -> None:
+    """Read the body, counting the bytes that arrive (a chunked request has no
+    Content-Length to trust): :class:`TooLarge` past ``limit``. Starlette's form parser
+    then reads the kept body instead of the socket."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
         raise TooLarge
-    return await request.form(max_files=1, max_fields=20_000)
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise TooLarge
+    request._body = bytes(received)
+
+
+async def read_form(request: Request) -> FormData:
+    await read_body(request, MAX_UPLOAD_BYTES)
+    # As many fields as the Sync Bucket may send ids (forms.MAX_SELECTED), no more.
+    return await request.form(max_files=1, max_fields=MAX_SELECTED + 100)
+
+
+async def read_signin_form(request: Request) -> FormData:
+    """The sign-in form, before anyone is known: a few small fields, nothing more."""
+    await read_body(request, SIGNIN_BYTES)
+    return await request.form(max_files=0, max_fields=8, max_part_size=4096)
 
 
 async def checked_form(
@@ -118,5 +153,5 @@ Reader = Annotated[SignedInUser, Depends(signed_in)]
 Operator = Annotated[SignedInUser, Depends(needs(Permission.RUN))]
 Admin = Annotated[SignedInUser, Depends(needs(Permission.MANAGE))]
 CheckedForm = Annotated[FormData, Depends(checked_form)]
-AnyForm = Annotated[FormData, Depends(read_form)]
+SigninForm = Annotated[FormData, Depends(read_signin_form)]
 Web = Annotated[WebContext, Depends(web)]

@@ -9,6 +9,8 @@ are the library's ``cancel_run``, ``retry_failed`` and ``csv_lines``, as for the
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -27,13 +29,21 @@ from syncbucket.pipeline.runs import cancel_run, retry_failed
 from syncbucket.pipeline.views import RunSummary
 from syncbucket_coordinator.schemas_in import MAX_ID
 from syncbucket_coordinator.web.errors import PageError
-from syncbucket_coordinator.web.identity import CheckedForm, Operator, Reader, Web
+from syncbucket_coordinator.web.identity import (
+    SESSION_COOKIE,
+    CheckedForm,
+    Operator,
+    Reader,
+    Web,
+    still_signed_in,
+)
 from syncbucket_coordinator.web.pages import show
 from syncbucket_coordinator.web.wording import RUN_STATUS_WORDS
 
 router = APIRouter(include_in_schema=False)
 RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
 EXCEPTIONS_PER_PAGE = 100
+RECHECK_SESSION_SECONDS = 30.0
 HISTORY_PAGE = 25
 
 
@@ -144,13 +154,20 @@ async def progress_events(
 ) -> EventSourceResponse:
     frames = context.hub.frames(user.firm_id, run_id)
     first = await anext(frames)  # a run of another firm fails here: 404 before streaming
+    cookie = request.cookies.get(SESSION_COOKIE, "")
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         yield {"event": "progress", "data": first.html}
         if first.progress.finished:
             yield {"event": "done", "data": ""}
             return
+        checked = time.monotonic()
         async for frame in frames:
+            if time.monotonic() - checked > RECHECK_SESSION_SECONDS:
+                # Signed out, disabled or expired meanwhile: the stream stops too.
+                if not await asyncio.to_thread(still_signed_in, context, cookie):
+                    return
+                checked = time.monotonic()
             yield {"event": "progress", "data": frame.html}
             if frame.progress.finished:
                 yield {"event": "done", "data": ""}

@@ -17,10 +17,10 @@ from syncbucket_coordinator.web.forms import text
 from syncbucket_coordinator.web.identity import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
-    AnyForm,
     BadCsrf,
     CheckedForm,
     Reader,
+    SigninForm,
     Web,
     set_cookie,
 )
@@ -73,7 +73,7 @@ def signin_page(request: Request, next: str = HOME) -> HTMLResponse:
 
 
 @router.post("/signin")
-def signin(request: Request, context: Web, form: AnyForm) -> Response:
+def signin(request: Request, context: Web, form: SigninForm) -> Response:
     if not csrf_matches(request.cookies.get(SIGNIN_COOKIE, ""), text(form, "csrf_token")):
         raise BadCsrf
     email, password = text(form, "email")[:MAX_FIELD], text(form, "password")[:MAX_FIELD]

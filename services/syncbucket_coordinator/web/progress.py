@@ -27,6 +27,7 @@ from datetime import datetime
 
 from syncbucket.db.session import SessionFactory, unit_of_work
 from syncbucket.domain.runs import TERMINAL_RUN_STATUSES, RunStatus
+from syncbucket.pipeline.errors import RunNotFound
 from syncbucket.pipeline.queries import run_summary
 from syncbucket.pipeline.views import RunSummary
 
@@ -77,8 +78,10 @@ class ProgressHub:
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, int], tuple[float, Frame]] = {}
         self._computing: dict[tuple[int, int], threading.Lock] = {}
+        self._versions = 0
         self._samples: dict[tuple[int, int], deque[tuple[float, int]]] = {}
-        self._watchers: dict[tuple[int, int], set[asyncio.Queue[Frame]]] = {}
+        # A watcher's queue holds the latest frame; None ends its stream (the run is gone).
+        self._watchers: dict[tuple[int, int], set[asyncio.Queue[Frame | None]]] = {}
         self._pump: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self.computations = 0  # for tests and the benchmark: queries follow this
@@ -103,12 +106,18 @@ class ProgressHub:
             if fresh is not None:
                 return fresh
             now = self._monotonic()
-            with unit_of_work(self._sessions) as session:
-                summary = run_summary(session, firm_id, run_id)
+            try:
+                with unit_of_work(self._sessions) as session:
+                    summary = run_summary(session, firm_id, run_id)
+            except RunNotFound:
+                with self._lock:  # nothing to keep for an id that names no run of the firm
+                    if key not in self._cache:
+                        self._computing.pop(key, None)
+                raise
             progress = self._measure(key, summary, now)
             with self._lock:
-                cached = self._cache.get(key)
-                version = cached[1].version + 1 if cached else 1
+                self._versions += 1  # one counter for all: a forgotten run restarts higher
+                version = self._versions
             frame = Frame(progress, self._render(progress), version)
             with self._lock:
                 self.computations += 1
@@ -158,7 +167,7 @@ class ProgressHub:
         yield first
         if first.progress.finished:
             return
-        queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=1)
         self._watchers.setdefault(key, set()).add(queue)
         self._ensure_pump()
         last = first.version
@@ -180,7 +189,7 @@ class ProgressHub:
                 if not watchers:
                     del self._watchers[key]
 
-    async def _next(self, queue: asyncio.Queue[Frame]) -> Frame | None:
+    async def _next(self, queue: asyncio.Queue[Frame | None]) -> Frame | None:
         getter = asyncio.ensure_future(queue.get())
         closing = asyncio.ensure_future(self._closed.wait())
         try:
@@ -202,9 +211,12 @@ class ProgressHub:
         while self._watchers and not self._closed.is_set():
             await asyncio.sleep(self.tick_seconds)
             for key in list(self._watchers):
+                frame: Frame | None
                 try:
                     frame = await asyncio.to_thread(self.current, *key)
-                except Exception:  # a run deleted meanwhile, a database blip: next tick
+                except RunNotFound:  # deleted meanwhile: its watchers' streams end
+                    frame = None
+                except Exception:  # a database blip: try again next tick
                     log.warning("progress of run %s not computed", key[1], exc_info=True)
                     continue
                 for queue in list(self._watchers.get(key, ())):

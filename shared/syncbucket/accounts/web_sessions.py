@@ -79,8 +79,15 @@ def open_session(session: Session, user: User, now: datetime) -> OpenedSession:
 
 
 def resolve(
-    session: Session, cookie_value: str, now: datetime, policy: SessionPolicy = SessionPolicy()
+    session: Session,
+    cookie_value: str,
+    now: datetime,
+    policy: SessionPolicy = SessionPolicy(),
+    *,
+    touch: bool = True,
 ) -> SignedInUser | None:
+    """``touch`` False: a background request (a page polling its own progress) that must
+    not keep an unattended session alive."""
     if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
         return None
     row = session.execute(
@@ -95,7 +102,7 @@ def resolve(
     if user.disabled_at is not None or _expired(web, now, policy):
         session.delete(web)
         return None
-    if now - web.last_seen_at >= TOUCH_EVERY:
+    if touch and now - web.last_seen_at >= TOUCH_EVERY:
         web.last_seen_at = now
     return SignedInUser(
         session_id=web.id,

@@ -12,6 +12,7 @@ file's own (the header is line 1). Reasons never quote a password.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -31,6 +32,8 @@ COLUMNS = (
     "itportal_password",
 )
 MAX_NAME_LENGTH = 200
+# What a header cell looks like; anything else is quoted by position only, never by value.
+_HEADER_LIKE = re.compile(r"^[a-z0-9_ ]{1,40}$")
 # A portal user id or password longer than these is a pasting accident, not a credential.
 MAX_USER_LENGTH = 100
 MAX_PASSWORD_LENGTH = 200
@@ -84,8 +87,18 @@ def read_header(reader: Iterator[list[str]]) -> list[str]:
     if header is None:
         raise CsvFormatError(f"the file is empty: expected a header line {','.join(COLUMNS)}")
     names = [cell.strip().lower() for cell in header]
+    if not set(names) & set(COLUMNS):
+        # Most likely a data row: quoting it would print the client's passwords.
+        raise CsvFormatError(
+            "bad header: the first line is not the header; "
+            f"expected the columns {','.join(COLUMNS)}"
+        )
     missing = [c for c in COLUMNS if c not in names]
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [
+        n if _HEADER_LIKE.match(n) else "(a value that is not a column name)"
+        for n in names
+        if n not in COLUMNS
+    ]
     repeated = sorted({n for n in names if names.count(n) > 1})
     problems = [
         f"{label} column(s): {', '.join(repr(c) for c in cols)}"

@@ -102,7 +102,7 @@ def test_quoted_multiline_field_keeps_following_line_numbers() -> None:
         ("name,tan,pan", "missing column(s): 'traces_user', 'traces_password'"),
         (HEADER + ",email", "unknown column(s): 'email'"),
         (HEADER + ",tan", "repeated column(s): 'tan'"),
-        ("DELA12345B,ABCPA1234F", "missing column(s): 'name'"),
+        ("DELA12345B,ABCPA1234F", "the first line is not the header"),
     ],
 )
 def test_bad_header_is_a_file_error(header: str, message: str) -> None:
@@ -114,3 +114,15 @@ def test_bad_header_is_a_file_error(header: str, message: str) -> None:
 def test_empty_file() -> None:
     with pytest.raises(CsvFormatError, match="the file is empty"):
         parse_client_csv(io.StringIO(""))
+
+
+def test_a_file_without_its_header_never_quotes_the_first_row() -> None:
+    row = "Acme Traders,DELA12345B,ABCPE1234F,ACME_T,S3cret-Traces!,acme.it,It-P@ss2025"
+    with pytest.raises(CsvFormatError) as refused:
+        parse_client_csv(io.StringIO(row + "\n"))
+    assert "the first line is not the header" in str(refused.value)
+    assert "S3cret" not in str(refused.value) and "acme" not in str(refused.value).lower()
+    mixed = "name,tan,pan,traces_user,traces_password,itportal_user,It-P@ss2025\n"
+    with pytest.raises(CsvFormatError) as partly:
+        parse_client_csv(io.StringIO(mixed))
+    assert "It-P@ss2025" not in str(partly.value) and "itportal_password" in str(partly.value)

@@ -131,3 +131,26 @@ def test_no_page_ever_shows_a_portal_password(world: World) -> None:
         body = admin.get(path).text
         assert SECRET_PASSWORD not in body, path
         assert world.a.tans[0] + "\\u0000" not in body
+
+
+def test_a_body_is_limited_by_the_bytes_that_arrive_not_by_its_header(world: World) -> None:
+    anonymous = world.browser(role=None)
+
+    def chunks(total: int):  # type: ignore[no-untyped-def]
+        block = b"x" * 65536
+        for _ in range(total // len(block)):
+            yield block
+
+    huge = anonymous.client.post(
+        "/signin",
+        content=chunks(1024 * 1024),  # chunked: no Content-Length to check
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 413
+    operator = world.browser(Role.OPERATOR)
+    upload = operator.client.post(
+        "/bucket/estimate",
+        content=chunks(8 * 1024 * 1024),
+        headers={"Content-Type": "multipart/form-data; boundary=X", "X-CSRF-Token": operator.csrf},
+    )
+    assert upload.status_code == 413 and "larger than 5 MB" in text_of(upload)

@@ -6,7 +6,9 @@ import asyncio
 import time
 
 import pytest
+import sqlalchemy as sa
 
+from syncbucket.db.runs import Run
 from syncbucket.db.session import unit_of_work
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.pipeline.errors import RunNotFound
@@ -140,3 +142,30 @@ def test_rate_and_eta_come_from_recent_progress(world: World) -> None:
         cancel_run(session, world.a.id, run_id, world.clock())
     fake[0] = 8.0
     assert hub.current(world.a.id, run_id).progress.finished
+
+
+def test_unknown_runs_leave_nothing_behind_and_a_deleted_run_ends_its_streams(
+    world: World,
+) -> None:
+    hub, run_id = hub_for(world), new_run(world)
+    for missing in range(900_000, 900_200):
+        with pytest.raises(RunNotFound):
+            hub.current(world.a.id, missing)
+    assert len(hub._computing) == 0 and len(hub._cache) == 0
+
+    async def main() -> list[Frame]:
+        seen: list[Frame] = []
+
+        async def consume() -> None:
+            async for frame in hub.frames(world.a.id, run_id):
+                seen.append(frame)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(TICK * 2)
+        with unit_of_work(world.sessions) as session:
+            session.execute(sa.delete(Run).where(Run.id == run_id))  # an operator's hand
+        await asyncio.wait_for(task, timeout=5)
+        return seen
+
+    assert len(asyncio.run(main())) >= 1
+    assert hub.watchers() == 0

@@ -132,3 +132,21 @@ def test_a_one_time_password_must_be_replaced_before_anything_else(world: World)
     assert done.status_code == 303
     assert "Your password is changed" in text_of(browser.get(done.headers["location"]))
     assert world.browser(role=None).sign_in(email, "my own new password").status_code == 303
+
+
+def test_a_page_polling_its_progress_does_not_keep_the_session_alive(world: World) -> None:
+    from syncbucket.domain.portals import ModuleKey
+    from syncbucket.pipeline.requests import RunRequest
+    from syncbucket.pipeline.runs import create_run
+
+    with unit_of_work(world.sessions) as session:
+        run_id = create_run(
+            session,
+            RunRequest(firm_id=world.a.id, modules=[ModuleKey.VERIFY_LDC]),
+            now=world.clock(),
+        ).run_id
+    browser = world.browser(Role.VIEWER)
+    for _ in range(4):  # 40 minutes of a run page polling, nobody at the keyboard
+        world.clock.advance(minutes=10)
+        browser.get(f"/runs/{run_id}/progress", follow_redirects=False)
+    assert browser.get("/clients", follow_redirects=False).status_code == 303
