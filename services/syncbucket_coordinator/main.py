@@ -64,13 +64,15 @@ def serve(coordinator: Coordinator, host: str, port: int) -> None:
     metrics = try_serve_metrics(settings.coordinator_metrics_port, host=settings.metrics_host)
     try:
         coordinator.start()
-        # Everything made while starting lives as long as the process: out of the
-        # collector's sight, a full collection no longer walks it (page p95 at 10,000
-        # clients fell from ~130 to ~50 ms in tests/perf/test_web_bench.py).
+        app = create_app(coordinator)
+        # Everything made while starting (the app, its templates, SQLAlchemy's mappers)
+        # lives as long as the process: out of the collector's sight, a full collection no
+        # longer walks it (page p95 at 10,000 clients fell from ~130 to ~40 ms in
+        # tests/perf/test_web_bench.py, which freezes at the same point).
         gc.freeze()
         logger.info("coordinator API on http://%s:%d/api/v1/docs", host, port)
         uvicorn.run(
-            create_app(coordinator),
+            app,
             host=host,
             port=port,
             log_config=None,

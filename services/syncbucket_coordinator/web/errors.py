@@ -8,7 +8,7 @@ signed-out request goes to the sign-in page (htmx requests are told with
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,8 +49,21 @@ def page(request: Request, status: int, title: str, message: str) -> Response:
         "error.html",
         {"title": title, "message": message, "user": user, "status": status},
         status_code=status,
+        headers={"Cache-Control": "no-store"},
     )
     return response
+
+
+def _back_to(request: Request) -> str:
+    """Where to come back after signing in: the page the person was on (for a partial
+    update, the page that asked for it, not the fragment), with its query."""
+    if request.headers.get("HX-Request"):
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        return (shown.path + (f"?{shown.query}" if shown.query else "")) or "/"
+    if request.method != "GET":
+        return "/"
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _redirect(request: Request, target: str) -> Response:
@@ -61,8 +74,7 @@ def _redirect(request: Request, target: str) -> Response:
 
 async def render(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SignedOut):
-        wanted = request.url.path if request.method == "GET" else "/"
-        return _redirect(request, f"/signin?next={quote(wanted, safe='/')}")
+        return _redirect(request, f"/signin?next={quote(_back_to(request), safe='/')}")
     if isinstance(exc, PasswordChangeRequired):
         return _redirect(request, "/account/password")
     if isinstance(exc, NotAllowed):

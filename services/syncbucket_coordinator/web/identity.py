@@ -80,9 +80,7 @@ def signed_in(request: Request) -> SignedInUser:
     context = web(request)
     background = request.url.path.endswith(BACKGROUND_PATHS)
     with unit_of_work(context.sessions) as session:
-        user = resolve(
-            session, cookie, context.now(), context.session_policy, touch=not background
-        )
+        user = resolve(session, cookie, context.now(), context.session_policy, touch=not background)
     if user is None:
         raise SignedOut
     if user.must_change_password and request.url.path not in PASSWORD_PATHS:

@@ -196,8 +196,10 @@ def report_csv(request: Request, context: Web, user: Reader, run_id: RunId) -> R
 @router.post("/runs/{run_id}/cancel")
 def cancel(context: Web, user: Operator, _form: CheckedForm, run_id: RunId) -> Response:
     with unit_of_work(context.sessions) as session:
+        ended = run_summary(session, user.firm_id, run_id).completed_at is not None
         cancel_run(session, user.firm_id, run_id, context.now())
-    return RedirectResponse(f"/runs/{run_id}?notice=cancel-requested", status_code=303)
+    notice = "" if ended else "?notice=cancel-requested"  # a finished run has nothing to cancel
+    return RedirectResponse(f"/runs/{run_id}{notice}", status_code=303)
 
 
 @router.post("/runs/{run_id}/retry-failed")

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -143,6 +144,17 @@ def _csv_cell(value: Any) -> str:
     return safe_cell(str(value))
 
 
+def _value_cell(column: Column, value: Any) -> str:
+    """An amount stays a number a spreadsheet adds up (``-1500.00`` is not a formula);
+    anything else is guarded against formula injection."""
+    if column.kind == "amount" and value is not None:
+        try:
+            return str(Decimal(str(value)))
+        except InvalidOperation:
+            pass
+    return _csv_cell(value)
+
+
 def export_lines(
     sessions: SessionFactory,
     firm_id: int,
@@ -180,6 +192,7 @@ def export_lines(
         query = query.where(Client.id.in_(sorted(set(client_ids)) or [0]))
     with unit_of_work(sessions) as session:
         for name, tan, row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
-            cells = [name, tan, *(column.value(row.content) for column in columns)]
-            cells += [row.first_seen_at, row.last_changed_at]
-            yield line([_csv_cell(cell) for cell in cells])
+            values = [_value_cell(c, c.value(row.content)) for c in columns]
+            cells = [_csv_cell(cell) for cell in (name, tan)]
+            cells += [*values, _csv_cell(row.first_seen_at), _csv_cell(row.last_changed_at)]
+            yield line(cells)

@@ -410,3 +410,16 @@ def test_prior_years_demand_is_exported_last(session_factory: SessionFactory) ->
         upsert(session, acme, "Acme", 0, demands)
     lines = export_lines(session_factory, acme.firm_id, ModuleKey.OUTSTANDING_DEMAND)
     assert [row[2] for row in rows_of(list(lines))[1:]] == ["2024-25", "prior"]
+
+
+def test_a_negative_amount_stays_a_number_while_text_stays_guarded(
+    session_factory: SessionFactory,
+) -> None:
+    with unit_of_work(session_factory) as session:
+        firm = tenant(session, "Refunds")
+        refund = replace(challan("00011"), amount=Decimal("-1500.00"), mode_of_payment="-1+1")
+        upsert(session, firm, "Refunds", 0, [refund])
+    rows = rows_of(list(export_lines(session_factory, firm.firm_id, CHALLANS)))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Amount"] == "-1500.00"  # a spreadsheet adds it up
+    assert row["Mode"] == "'-1+1"  # text that a spreadsheet would run is still guarded

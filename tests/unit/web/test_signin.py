@@ -12,7 +12,7 @@ def test_a_signed_out_request_goes_to_the_sign_in_page(world: World) -> None:
     browser = world.browser(role=None)
     response = browser.get("/clients?active=1", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/signin?next=/clients"
+    assert response.headers["location"] == "/signin?next=/clients%3Factive%3D1"  # filter kept
     htmx = browser.get("/bucket", headers={"HX-Request": "true"}, follow_redirects=False)
     assert htmx.status_code == 200 and htmx.headers["HX-Redirect"].startswith("/signin")
     page = browser.get("/runs/1")

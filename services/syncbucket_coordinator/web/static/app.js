@@ -30,6 +30,7 @@
 
     function poll() {
       if (polling !== null) { return; }
+      live.removeAttribute("sse-connect");  // no reconnect by the extension either
       if (source !== null) { source.close(); }
       live.setAttribute("data-mode", "polling");
       polling = window.setInterval(function () {
@@ -57,7 +58,18 @@
 
     live.addEventListener("htmx:sseOpen", function (event) {
       source = event.detail.source;
+      errors = 0;  // a reconnect after a restart is not a blocked stream
       live.setAttribute("data-mode", "sse");
+    });
+    // The summary replaces the controls a keyboard user may be on (Cancel sync…):
+    // focus goes to its heading instead of being dropped to the top of the page.
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target && event.target.id === "after") {
+        var heading = document.getElementById("summary-heading");
+        if (heading && (document.activeElement === document.body || !document.activeElement)) {
+          heading.focus();
+        }
+      }
     });
     live.addEventListener("htmx:sseMessage", function () { lastMessage = Date.now(); });
     live.addEventListener("htmx:sseError", function (event) {
@@ -73,11 +85,22 @@
   }
 
   /* ---- 2. the Sync Bucket's selection ----------------------------------------- */
+  // One selection per person: the key carries the firm and user, and signing in or out
+  // clears every selection this tab kept (the next person starts with none).
   var STORE = "syncbucket.selection";
+
+  function clearSelections() {
+    try {
+      for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
+        var key = window.sessionStorage.key(i);
+        if (key && key.indexOf(STORE) === 0) { window.sessionStorage.removeItem(key); }
+      }
+    } catch (e) { /* private mode */ }
+  }
 
   function load(filterKey) {
     var state = null;
-    try { state = JSON.parse(window.sessionStorage.getItem(STORE) || "null"); } catch (e) { state = null; }
+    try { state = JSON.parse(window.sessionStorage.getItem(STORE + owner) || "null"); } catch (e) { state = null; }
     if (!state || !Array.isArray(state.ids)) { state = { all: false, ids: [], excluded: [], filterKey: filterKey }; }
     if (state.all && state.filterKey !== filterKey) { state.all = false; state.excluded = []; }
     state.filterKey = filterKey;
@@ -85,10 +108,13 @@
   }
 
   function save(state) {
-    try { window.sessionStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode */ }
+    try { window.sessionStorage.setItem(STORE + owner, JSON.stringify(state)); } catch (e) { /* private mode */ }
   }
 
+  var owner = "";
+
   function bucket(form) {
+    owner = "." + (form.getAttribute("data-owner") || "");
     var total = parseInt(form.getAttribute("data-total") || "0", 10);
     var state = load(form.getAttribute("data-filter-key") || "");
     var selectAll = form.querySelector("#select-all");
@@ -96,7 +122,8 @@
     var offpage = document.getElementById("offpage");
     var lastIndex = null;
 
-    function picks() { return Array.prototype.slice.call(form.querySelectorAll("input.pick")); }
+    // Inactive clients cannot be synced: their boxes are disabled and never picked.
+    function picks() { return Array.prototype.slice.call(form.querySelectorAll("input.pick:not([disabled])")); }
 
     function hidden(name, value) {
       var input = document.createElement("input");
@@ -160,7 +187,7 @@
       clear.addEventListener("click", function () {
         state = { all: false, ids: [], excluded: [], filterKey: state.filterKey };
         render();
-        form.dispatchEvent(new Event("change", { bubbles: true }));
+        htmx.trigger(form.querySelector("[hx-post]"), "change");  // the estimate follows
       });
     }
     render();
@@ -170,9 +197,7 @@
     document.querySelectorAll("[data-live]").forEach(liveProgress);
     var form = document.getElementById("bucket");
     if (form) { bucket(form); }
-    if (document.querySelector("[data-clear-selection]")) {
-      try { window.sessionStorage.removeItem(STORE); } catch (e) { /* ignore */ }
-    }
+    if (document.querySelector("[data-clear-selection]")) { clearSelections(); }
     document.querySelectorAll("[data-select-all-modules]").forEach(function (box) {
       var boxes = document.querySelectorAll("input[name=sync_module]");
       function sync() {
