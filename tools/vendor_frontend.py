@@ -1,7 +1,7 @@
 """Fetch the web app's front-end files from the npm registry and check them.
 
 The page never loads anything from the internet (firms run SyncBucket on intranets), so
-htmx, its SSE extension and Pico CSS are committed under
+htmx, its SSE extension, Pico CSS and Swagger UI (for the API docs) are committed under
 ``services/syncbucket_coordinator/web/static/vendor/`` and ship inside the wheel. This
 script is the pinned, checked step that put them there:
 
@@ -47,6 +47,24 @@ PINS = (
         "pico.min.css",
         "MIT",
         "package/LICENSE.md",
+    ),
+    # The API's interactive docs (/api/v1/docs): same origin as the session cookie, so
+    # served from here too rather than from a CDN.
+    (
+        "swagger-ui-dist",
+        "5.35.0",
+        "package/swagger-ui-bundle.js",
+        "swagger-ui-bundle.js",
+        "Apache-2.0",
+        "package/LICENSE",
+    ),
+    (
+        "swagger-ui-dist",
+        "5.35.0",
+        "package/swagger-ui.css",
+        "swagger-ui.css",
+        "Apache-2.0",
+        "package/LICENSE",
     ),
 )
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from syncbucket.metrics import render_latest
 from syncbucket_coordinator import routes_clients, routes_runs
@@ -36,7 +37,7 @@ def create_app(coordinator: Coordinator) -> FastAPI:
         description=DESCRIPTION,
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, never from a CDN
         redoc_url=None,
     )
     app.state.coordinator = coordinator
@@ -45,6 +46,17 @@ def create_app(coordinator: Coordinator) -> FastAPI:
     api.include_router(routes_runs.router)
     api.include_router(routes_clients.router)
     app.include_router(api)
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The interactive API docs, loading nothing from outside this site."""
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="SyncBucket coordinator API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
     @app.get("/healthz", tags=["health"], summary="Database reachable, loops alive")
     def healthz() -> JSONResponse:

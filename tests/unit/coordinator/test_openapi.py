@@ -21,9 +21,11 @@ def test_openapi_lists_the_paths_and_the_bearer_scheme(api: TestClient) -> None:
     assert "RunSummary" in document["components"]["schemas"]
 
 
-def test_docs_page_is_served(api: TestClient) -> None:
+def test_docs_page_is_served_without_anything_from_another_site(api: TestClient) -> None:
     response = api.get("/api/v1/docs")
     assert response.status_code == 200 and "swagger" in response.text.lower()
+    assert "https://" not in response.text and "http://" not in response.text
+    assert api.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
 
 
 def test_healthz_needs_no_token(api: TestClient) -> None:
