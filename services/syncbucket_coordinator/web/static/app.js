@@ -212,5 +212,11 @@
     });
   }
 
+  // A Sync Bucket restored from the back/forward cache after a Start would submit its old
+  // idempotency key with a new selection (and get the earlier run back): draw it afresh.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.getElementById("bucket")) { window.location.reload(); }
+  });
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
