@@ -137,7 +137,8 @@ def test_run_completed_reaches_a_plain_amqp_consumer_as_one_cloud_event(
         relay.drain()
         relay.drain()  # nothing is sent twice
         publisher.close()
-        mine = [event for event in _drain(channel, queue) if event[1]["data"]["run_id"] == run_id]
+        received = _drain(channel, queue, run_id)
+        mine = [event for event in received if event[1]["data"]["run_id"] == run_id]
     finally:
         connection.close()
     assert len(mine) == 1
@@ -153,15 +154,23 @@ def test_run_completed_reaches_a_plain_amqp_consumer_as_one_cloud_event(
     assert event["subject"] == f"runs/{run_id}"
 
 
-def _drain(channel: Any, queue: str) -> list[tuple[Any, dict[str, Any]]]:
+def _drain(channel: Any, queue: str, run_id: int) -> list[tuple[Any, dict[str, Any]]]:
+    """Everything on the queue until the run's event came and 0.5 s passed quietly.
+
+    The relay publishes every pending event of the module's database, ours perhaps
+    last: stopping at the first empty read (as this did) raced the broker's routing.
+    """
     received: list[tuple[Any, dict[str, Any]]] = []
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + 10.0
+    quiet_since = time.monotonic()
     while time.monotonic() < deadline:
         method, properties, body = channel.basic_get(queue, auto_ack=True)
         if method is None:
-            if received:
+            seen = any(event["data"].get("run_id") == run_id for _, event in received)
+            if seen and time.monotonic() - quiet_since > 0.5:
                 break
             time.sleep(0.05)
             continue
+        quiet_since = time.monotonic()
         received.append((properties, json.loads(body)))
     return received
