@@ -9,6 +9,7 @@ from typing import NoReturn
 import typer
 from sqlalchemy.orm import Session
 
+from syncbucket.accounts.errors import AccountError
 from syncbucket.clientmaster.errors import ClientMasterError
 from syncbucket.config import load_settings
 from syncbucket.crypto import CredentialCipher
@@ -28,14 +29,19 @@ def fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
 def transaction() -> Iterator[Session]:
     """One transaction on the configured database, refused if its schema is not current.
 
-    Client-master errors become a one-line message and exit status 2.
+    Client-master and account errors become a one-line message and exit status 2.
     """
     engine = make_engine(load_settings().database_url)
     try:
         ensure_current(engine)
         with unit_of_work(make_session_factory(engine)) as session:
             yield session
-    except (SchemaNotCurrentError, MigrationsNotFoundError, ClientMasterError) as exc:
+    except (
+        SchemaNotCurrentError,
+        MigrationsNotFoundError,
+        ClientMasterError,
+        AccountError,
+    ) as exc:
         fail(str(exc))
     finally:
         engine.dispose()

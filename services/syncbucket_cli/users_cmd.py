@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from syncbucket.accounts.errors import AccountError
 from syncbucket.accounts.users import (
     NewPassword,
     create_user,
@@ -80,13 +79,8 @@ def create(
     """Create a user of a firm; prints a one-time password unless --password-stdin."""
     chosen_role = _role(role)
     password = _password_from_stdin(password_stdin)
-    try:
-        with transaction() as session:
-            made = create_user(
-                session, resolve_firm(session, firm).id, email, chosen_role, password
-            )
-    except AccountError as exc:
-        fail(str(exc))
+    with transaction() as session:
+        made = create_user(session, resolve_firm(session, firm).id, email, chosen_role, password)
     _announce(made, "created")  # after the commit: never a password for an unsaved user
 
 
@@ -126,22 +120,16 @@ def list_(
 @app.command("disable")
 def disable(email: EmailArgument) -> None:
     """Stop a user signing in; their open sessions end at once."""
-    try:
-        with transaction() as session:
-            disable_user(session, get_user(session, email))
-    except AccountError as exc:
-        fail(str(exc))
+    with transaction() as session:
+        disable_user(session, get_user(session, email))
     typer.echo(f"disabled {email.strip().lower()}")
 
 
 @app.command("enable")
 def enable(email: EmailArgument) -> None:
     """Let a disabled user sign in again."""
-    try:
-        with transaction() as session:
-            enable_user(session, get_user(session, email))
-    except AccountError as exc:
-        fail(str(exc))
+    with transaction() as session:
+        enable_user(session, get_user(session, email))
     typer.echo(f"enabled {email.strip().lower()}")
 
 
@@ -149,11 +137,8 @@ def enable(email: EmailArgument) -> None:
 def reset(email: EmailArgument, password_stdin: StdinOption = False) -> None:
     """Set a new password (one-time unless --password-stdin); open sessions end."""
     password = _password_from_stdin(password_stdin)
-    try:
-        with transaction() as session:
-            made = reset_password(session, get_user(session, email), password)
-    except AccountError as exc:
-        fail(str(exc))
+    with transaction() as session:
+        made = reset_password(session, get_user(session, email), password)
     _announce(made, "reset")  # after the commit, like create
 
 
@@ -161,9 +146,6 @@ def reset(email: EmailArgument, password_stdin: StdinOption = False) -> None:
 def set_role_(email: EmailArgument, role: Annotated[str, typer.Argument(help=ROLE_HELP)]) -> None:
     """Change a user's role."""
     chosen = _role(role)
-    try:
-        with transaction() as session:
-            set_role(session, get_user(session, email), chosen)
-    except AccountError as exc:
-        fail(str(exc))
+    with transaction() as session:
+        set_role(session, get_user(session, email), chosen)
     typer.echo(f"{email.strip().lower()} is now {chosen.value}")

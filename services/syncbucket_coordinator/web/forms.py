@@ -20,11 +20,10 @@ from syncbucket.clientmaster.filters import ClientFilter, InvalidFilter, parse_f
 from syncbucket.domain.portals import ModuleKey
 from syncbucket.domain.runs import RunSource
 from syncbucket.pipeline.requests import RunRequest
-from syncbucket_coordinator.web.identity import MAX_SELECTED as MAX_FORM_IDS
 
 FILTER_FIELDS = tuple(ClientFilter.__dataclass_fields__)
 PAGE_SIZES = (25, 50, 100, 200, 500)
-MAX_SELECTED = MAX_FORM_IDS
+MAX_SELECTED = 100_000  # client ids a form may send; more is what Select All is for
 MAX_KEY_LENGTH = 200
 # The Sync Bucket's module checkboxes: not "module", which is the filter's own field
 # ("failed last time" for one module) and travels in the same form.
@@ -53,6 +52,11 @@ def client_filter(fields: Fields) -> ClientFilter:
         return parse_filter(values)
     except InvalidFilter as exc:
         raise FormProblem(exc.field, exc.message) from None
+
+
+def filter_params(fields: Fields) -> dict[str, str]:
+    """The filter fields that are set, as the pages carry them in links and hidden inputs."""
+    return {name: text(fields, name) for name in FILTER_FIELDS if text(fields, name)}
 
 
 def filter_or_default(fields: Fields) -> tuple[ClientFilter, FormProblem | None]:

@@ -25,9 +25,9 @@ from syncbucket.accounts.web_sessions import SignedInUser, csrf_matches, resolve
 from syncbucket.db.session import unit_of_work
 from syncbucket.domain.roles import Permission, allows
 from syncbucket_coordinator.web.context import MAX_UPLOAD_BYTES, WebContext
+from syncbucket_coordinator.web.forms import MAX_SELECTED
 
 SIGNIN_BYTES = 16 * 1024
-MAX_SELECTED = 100_000  # the Sync Bucket's most client ids at once (forms.MAX_SELECTED)
 SESSION_COOKIE = "sb_session"
 SIGNIN_COOKIE = "sb_signin"  # double-submit token of the sign-in form (no session yet)
 CSRF_FIELD = "csrf_token"

@@ -23,10 +23,10 @@ from syncbucket.pipeline.errors import RunRefused
 from syncbucket.pipeline.estimate import RunEstimate, estimate_run
 from syncbucket.pipeline.runs import create_run
 from syncbucket_coordinator.web.forms import (
-    FILTER_FIELDS,
     MODULE_FIELD,
     FormProblem,
     filter_or_default,
+    filter_params,
     ids,
     listing,
     query_string,
@@ -66,7 +66,7 @@ def _bucket(
             descending=view.descending,
         )
         active = count_matching(session, user.firm_id, chosen, now, active_only=True)
-    filter_only = {name: text(source, name) for name in FILTER_FIELDS if text(source, name)}
+    filter_only = filter_params(source)
     query = {**filter_only, "size": str(view.size), "sort": view.sort.value}
     if fields is not None:
         picked = set(_safe_ids(fields, "client_id"))

@@ -33,9 +33,9 @@ from syncbucket.reports.records import Changes, RecordView, changes_in, client_r
 from syncbucket_coordinator.schemas_in import MAX_ID
 from syncbucket_coordinator.web.errors import PageError
 from syncbucket_coordinator.web.forms import (
-    FILTER_FIELDS,
     FormProblem,
     filter_or_default,
+    filter_params,
     ids,
     listing,
     text,
@@ -46,12 +46,6 @@ from syncbucket_coordinator.web.pages import show
 router = APIRouter(include_in_schema=False)
 RECORDS_SHOWN = 100
 ClientId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def filter_query(request: Request) -> dict[str, str]:
-    return {
-        name: request.query_params[name] for name in FILTER_FIELDS if name in request.query_params
-    }
 
 
 @router.get("/clients", response_class=HTMLResponse)
@@ -69,7 +63,8 @@ def clients_page(request: Request, context: Web, user: Reader) -> HTMLResponse:
             offset=view.offset,
             limit=view.size,
         )
-    query = {**filter_query(request), "sort": view.sort.value, "size": str(view.size)}
+    filter_only = filter_params(request.query_params)
+    query = {**filter_only, "sort": view.sort.value, "size": str(view.size)}
     if view.descending:
         query["dir"] = "desc"
     return show(
@@ -83,7 +78,7 @@ def clients_page(request: Request, context: Web, user: Reader) -> HTMLResponse:
         chosen=chosen,
         problem=problem,
         query=query,
-        filter_only=filter_query(request),
+        filter_only=filter_only,
         sort_keys=SortKey,
     )
 
