@@ -6,6 +6,7 @@ Runs are created and released with the pipeline's own ``create_run`` and
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -97,10 +98,17 @@ class World:
             firm_id=self.firm_id, modules=modules, client_ids=client_ids, source=RunSource.CLI
         )
         with unit_of_work(self.sessions) as session:
-            run_id = create_run(session, request).run_id
+            created = create_run(session, request)
         capture = CapturingPublisher(publisher)
-        dispatch_tick(self.sessions, capture, WIDE_WINDOWS, utcnow())
-        return run_id, capture.messages
+        # The dispatcher passes over rows another transaction holds (SKIP LOCKED) and takes
+        # them at its next tick; a loaded machine can need one more tick than usual.
+        for _ in range(50):
+            dispatch_tick(self.sessions, capture, WIDE_WINDOWS, utcnow())
+            mine = [m for m in capture.messages if m.run_id == created.run_id]
+            if len(mine) >= created.total_items:
+                break
+            time.sleep(0.05)
+        return created.run_id, capture.messages
 
     def item(self, item_id: int) -> Item:
         with self.sessions() as session:
