@@ -101,6 +101,19 @@ class Settings(BaseSettings):
     # Live progress: one computation per watched run per tick, fanned out to every watcher.
     progress_tick_seconds: float = Field(default=1.0, gt=0)
 
+    # Upstream systems (docs/events.md): sync requests in, events out.
+    progress_event_seconds: float = Field(default=30.0, gt=0)
+    request_max_bytes: int = Field(default=1_048_576, ge=1024)
+    request_prefetch: int = Field(default=16, ge=1, le=1000)
+    integration_secret_grace_hours: float = Field(default=24.0, ge=0)
+    requests_metrics_port: int = Field(default=9105, ge=1, le=65535)
+    # Leader lease (docs/architecture.md): the dispatcher, reaper and scheduler run in one
+    # coordinator at a time; a dead leader's duties move within this many seconds.
+    leader_lease_seconds: float = Field(default=10.0, gt=0)
+    # Schedules: a fire missed by less than this (coordinators down) still runs once.
+    schedule_misfire_grace_seconds: float = Field(default=3600.0, ge=0)
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
     portal_sim_port: int = Field(default=8090, ge=1, le=65535)

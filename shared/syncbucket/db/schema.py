@@ -6,11 +6,14 @@ from syncbucket.db.base import Base
 from syncbucket.db.client_state import ClientLoginState, ClientModuleState, ClientModuleSync
 from syncbucket.db.clients import Client, ClientCredential
 from syncbucket.db.firms import ApiToken, Firm
+from syncbucket.db.integrations import IntegrationSecret
 from syncbucket.db.items import Item
+from syncbucket.db.leases import Lease
 from syncbucket.db.outbox import OutboxEvent
 from syncbucket.db.outcomes import Outcome
 from syncbucket.db.records_tables import RECORD_MODELS, RecordRow
 from syncbucket.db.runs import Run
+from syncbucket.db.schedules import Schedule, ScheduleFire
 from syncbucket.db.users import SigninFailure, User, WebSession
 
 metadata = Base.metadata
@@ -24,11 +27,15 @@ __all__ = [
     "ClientModuleState",
     "ClientModuleSync",
     "Firm",
+    "IntegrationSecret",
     "Item",
+    "Lease",
     "OutboxEvent",
     "Outcome",
     "RecordRow",
     "Run",
+    "Schedule",
+    "ScheduleFire",
     "SigninFailure",
     "User",
     "WebSession",

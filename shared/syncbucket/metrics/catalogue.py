@@ -50,6 +50,10 @@ class SyncBucketMetrics:
     runs_max_seconds_since_progress: Gauge
     reaper_actions: Counter
     requests_rejected: Counter
+    requests_accepted: Counter
+    leader: Gauge
+    leader_changes: Counter
+    schedule_fires: Counter
     # aggregator
     runs_completed: Counter
     run_duration: Histogram
@@ -113,6 +117,15 @@ SPECS: tuple[Spec, ...] = (
          "Items released, timed out or cancelled by the reaper.", ("action",)),
     Spec("requests_rejected", C, "syncbucket_requests_rejected_total",
          "Upstream sync requests dead-lettered.", ("reason",)),
+    Spec("requests_accepted", C, "syncbucket_requests_accepted_total",
+         "Upstream sync requests answered accepted.", ("result",)),
+    Spec("leader", G, "syncbucket_coordinator_leader",
+         "1 while this coordinator holds the leader lease (dispatcher, reaper, scheduler).",
+         mode="max"),
+    Spec("leader_changes", C, "syncbucket_coordinator_leader_changes_total",
+         "Leader lease acquired or lost by this process.", ("change",)),
+    Spec("schedule_fires", C, "syncbucket_schedule_fires_total",
+         "Schedule fires by what they did.", ("outcome",)),
     # aggregator
     Spec("runs_completed", C, "syncbucket_runs_completed_total",
          "Runs that reached a final status.", ("status",)),

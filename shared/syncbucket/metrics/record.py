@@ -158,6 +158,24 @@ def request_rejected(reason: str) -> None:
     get_metrics().requests_rejected.labels(_token(reason)).inc()
 
 
+def request_accepted(created: bool) -> None:
+    """``created``: a new run; else the request named a run that already existed."""
+    get_metrics().requests_accepted.labels("created" if created else "existing").inc()
+
+
+def leader_state(leading: bool) -> None:
+    get_metrics().leader.set(1 if leading else 0)
+
+
+def leader_change(change: str) -> None:
+    """``acquired`` or ``lost``."""
+    get_metrics().leader_changes.labels(_token(change)).inc()
+
+
+def schedule_fired(outcome: str) -> None:
+    get_metrics().schedule_fires.labels(_token(outcome)).inc()
+
+
 # --- aggregator ----------------------------------------------------------------------
 
 
