@@ -9,7 +9,11 @@ Create Date: 2026-12-02
 - ``leases``: named leader leases with a fencing token (the coordinator's dispatcher,
   reaper and scheduler run in one process at a time);
 - ``schedules`` and ``schedule_fires``: periodic syncs, and one row per fire saying
-  what it did (the unique key makes a fire start at most one run).
+  what it did (the unique key makes a fire start at most one run);
+- ``outbox.attributes``: CloudEvents attributes an event carries beyond its payload's
+  (the ``correlationid`` of an answer to a sync request);
+- ``runs.progress_event_at``: when the run's last ``run.progress`` event was written,
+  so the aggregator sends one at most every SYNCBUCKET_PROGRESS_EVENT_SECONDS.
 
 Frozen like 0001: it imports nothing from the application.
 """
@@ -48,6 +52,10 @@ def _fk(
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("attributes", JSON_DOC, nullable=True))
+    with op.batch_alter_table("runs") as batch:
+        batch.add_column(sa.Column("progress_event_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "integration_secrets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -122,3 +130,7 @@ def downgrade() -> None:
     op.drop_table("leases")
     op.drop_index("ix_integration_secrets_firm_id", table_name="integration_secrets")
     op.drop_table("integration_secrets")
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_column("progress_event_at")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("attributes")

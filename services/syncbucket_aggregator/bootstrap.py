@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import dramatiq
 import sqlalchemy as sa
@@ -72,7 +73,11 @@ def bootstrap(settings: Settings | None = None) -> Aggregator:
     dramatiq.set_broker(broker)
     declare_actors(
         broker,
-        ActorHandlers(outcome=OutcomeRecorder(sessions)),
+        ActorHandlers(
+            outcome=OutcomeRecorder(
+                sessions, progress_every=timedelta(seconds=settings.progress_event_seconds)
+            )
+        ),
         item_time_limit_seconds=settings.item_time_limit_seconds,
     )
     publisher: EventPublisher

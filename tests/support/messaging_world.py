@@ -122,8 +122,16 @@ class World:
             assert found is not None
             return found
 
-    def count(self, model: type[Outcome] | type[OutboxEvent], run_id: int | None = None) -> int:
+    def count(
+        self,
+        model: type[Outcome] | type[OutboxEvent],
+        run_id: int | None = None,
+        *,
+        event_type: str | None = None,
+    ) -> int:
         query = sa.select(sa.func.count()).select_from(model)
+        if event_type is not None:
+            query = query.where(OutboxEvent.event_type == event_type)
         if model is Outcome and run_id is not None:
             query = query.where(Outcome.run_id == run_id)
         if model is OutboxEvent and run_id is not None:

@@ -25,6 +25,9 @@ class OutboxEvent(Base):
     event_type: Mapped[str] = mapped_column(sa.String(200))
     routing_key: Mapped[str] = mapped_column(sa.String(200))
     payload: Mapped[dict[str, Any]]
+    # CloudEvents attributes beyond those derived from the payload (e.g. the
+    # ``correlationid`` of an answer to a sync request); migration 0006.
+    attributes: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
     sent_at: Mapped[datetime | None]
     publish_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -45,6 +45,15 @@ class UpsertCounts:
 
 
 @dataclass(frozen=True)
+class RecordChange:
+    """A record a sync found new, or changed since the previous sync (with the old body)."""
+
+    change: str  # "new" | "changed"
+    record: Record
+    previous_content: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class _Batch:
     model: type[RecordRow]
     firm_id: int
@@ -68,16 +77,22 @@ def upsert_records(
     records: Iterable[Record],
     *,
     now: datetime | None = None,
+    changes: list[RecordChange] | None = None,
 ) -> UpsertCounts:
     """Insert new records, update changed ones, touch unchanged ones; return the counts.
 
     A record repeated in ``records`` (same natural key) counts once; the last one wins.
+    ``changes``, when given, receives every new and changed record (for the
+    ``client.changed`` event).
     """
     moment = now or utcnow()
     counts = UpsertCounts()
     for model, by_key in _group(records).items():
         batch = _Batch(model, firm_id, client_id, run_id, by_key, moment)
-        counts += _upsert_with_retry(session, batch)
+        batch_counts, batch_changes = _upsert_with_retry(session, batch)
+        counts += batch_counts
+        if changes is not None:
+            changes.extend(batch_changes)
     return counts
 
 
@@ -90,7 +105,7 @@ def _group(records: Iterable[Record]) -> dict[type[RecordRow], dict[Key, Record]
     return groups
 
 
-def _upsert_with_retry(session: Session, batch: _Batch) -> UpsertCounts:
+def _upsert_with_retry(session: Session, batch: _Batch) -> tuple[UpsertCounts, list[RecordChange]]:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -101,17 +116,20 @@ def _upsert_with_retry(session: Session, batch: _Batch) -> UpsertCounts:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _apply(session: Session, batch: _Batch) -> UpsertCounts:
+def _apply(session: Session, batch: _Batch) -> tuple[UpsertCounts, list[RecordChange]]:
     existing = _load_existing(session, batch)
     new = changed = unchanged = 0
+    changes: list[RecordChange] = []
     for key, record in batch.records.items():
         content = record.content()
         digest = content_hash(content)
         row = existing.get(key)
         if row is None:
             session.add(_new_row(batch, record, content, digest))
+            changes.append(RecordChange("new", record, None))
             new += 1
         elif row.content_hash != digest:
+            changes.append(RecordChange("changed", record, row.content))
             _set_content(row, batch, record, content, digest)
             changed += 1
         else:
@@ -119,7 +137,7 @@ def _apply(session: Session, batch: _Batch) -> UpsertCounts:
             row.last_run_id = batch.run_id
             unchanged += 1
     session.flush()
-    return UpsertCounts(new, changed, unchanged)
+    return UpsertCounts(new, changed, unchanged), changes
 
 
 def _load_existing(session: Session, batch: _Batch) -> dict[Key, RecordRow]:

@@ -55,6 +55,9 @@ class Run(Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]
+    # The last run.progress event (docs/events.md); the first comes one interval after
+    # the run started (migration 0006).
+    progress_event_at: Mapped[datetime | None]
 
     @property
     def items_done(self) -> int:

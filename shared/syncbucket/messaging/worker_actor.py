@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -56,7 +56,7 @@ from syncbucket.messaging.envelopes import (
 )
 from syncbucket.messaging.log_fields import ClientTans
 from syncbucket.metrics import record
-from syncbucket.pipeline.aggregator import ApplyResult, apply_outcome
+from syncbucket.pipeline.aggregator import DEFAULT_PROGRESS_EVERY, ApplyResult, apply_outcome
 from syncbucket.pipeline.retry_policy import INTERNAL_ERROR, TIMED_OUT, Failure, RetryDecision
 from syncbucket.pipeline.work import (
     Attempt,
@@ -253,9 +253,16 @@ class OutcomeRecorder:
     redelivered outcome is a no-op (``apply_outcome`` is idempotent per item).
     """
 
-    def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        progress_every: timedelta = DEFAULT_PROGRESS_EVERY,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._progress_every = progress_every
 
     def __call__(self, kwargs: Mapping[str, Any]) -> None:
         try:
@@ -268,7 +275,9 @@ class OutcomeRecorder:
         )
         with context:
             with unit_of_work(self._sessions) as session:
-                result = apply_outcome(session, outcome, self._clock())
+                result = apply_outcome(
+                    session, outcome, self._clock(), progress_every=self._progress_every
+                )
             record.outcome_applied(result.applied)
             self._log(outcome, result)
 

@@ -11,7 +11,8 @@ Steps, all in the caller's transaction:
 5. update the item, bump the run's counters as ``x = x + n`` (never read-modify-write:
    that UPDATE also takes the run's row lock that makes :mod:`.completion` race-free);
 6. note the attempt in the client master's read models (:mod:`syncbucket.clientmaster.sync_state`);
-7. :func:`claim_completion`.
+7. new or changed records -> a ``client.changed`` event (:mod:`.change_events`);
+8. :func:`claim_completion`, or else perhaps a ``run.progress`` event (:mod:`.progress_events`).
 
 Lock order is item then run, as in ``cancel_pending`` and the reaper; the dispatcher
 takes item locks only with SKIP LOCKED and no run lock in the same transaction, so no
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,13 +31,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from syncbucket.clientmaster.sync_state import Attempted, note_attempt
+from syncbucket.config import Settings
 from syncbucket.contracts.messages import OutcomeMessage
+from syncbucket.db.clients import Client
 from syncbucket.db.items import Item
 from syncbucket.db.outcomes import Outcome
-from syncbucket.db.records_repo import UpsertCounts, upsert_records
+from syncbucket.db.records_repo import RecordChange, UpsertCounts, upsert_records
 from syncbucket.db.runs import Run
 from syncbucket.domain.records import Record
 from syncbucket.domain.runs import TERMINAL_ITEM_STATUSES, ItemStatus
+from syncbucket.pipeline import events, outbox, progress_events
+from syncbucket.pipeline.change_events import client_changed_payload
 from syncbucket.pipeline.completion import claim_completion
 from syncbucket.pipeline.errors import RecordCodecError
 from syncbucket.pipeline.record_codec import decode_all
@@ -44,6 +49,9 @@ from syncbucket.pipeline.record_codec import decode_all
 log = logging.getLogger(__name__)
 
 INVALID_RECORDS = "invalid_records"
+DEFAULT_PROGRESS_EVERY = timedelta(
+    seconds=float(Settings.model_fields["progress_event_seconds"].default)
+)
 
 _RUN_COUNTER = {
     ItemStatus.SUCCEEDED: "items_succeeded",
@@ -71,7 +79,13 @@ class _Target:
     portal: str
 
 
-def apply_outcome(session: Session, outcome: OutcomeMessage, now: datetime) -> ApplyResult:
+def apply_outcome(
+    session: Session,
+    outcome: OutcomeMessage,
+    now: datetime,
+    *,
+    progress_every: timedelta = DEFAULT_PROGRESS_EVERY,
+) -> ApplyResult:
     target = _lock_open_item(session, outcome)
     if target is None:
         return NOT_APPLIED
@@ -80,16 +94,46 @@ def apply_outcome(session: Session, outcome: OutcomeMessage, now: datetime) -> A
         log.info("duplicate outcome for item %s ignored", outcome.item_id)
         return NOT_APPLIED
     counts = UpsertCounts()
+    changes: list[RecordChange] = []
     if records:
         counts = upsert_records(
-            session, target.firm_id, target.client_id, target.run_id, records, now=now
+            session,
+            target.firm_id,
+            target.client_id,
+            target.run_id,
+            records,
+            now=now,
+            changes=changes,
         )
         _set_outcome_counts(session, outcome, counts)
     _finish_item(session, outcome, counts, now)
-    _bump_run(session, outcome, counts)
+    tally = _bump_run(session, target, outcome, counts, now, now - progress_every)
     note_attempt(session, _attempted(target, outcome), now)
+    if changes:
+        _announce_changes(session, target, changes, now)
     completed = claim_completion(session, target.run_id, now)
+    if not completed:
+        progress_events.announce(session, tally, now)
     return ApplyResult(applied=True, completed=completed)
+
+
+def _announce_changes(
+    session: Session, target: _Target, changes: list[RecordChange], now: datetime
+) -> None:
+    tan = session.scalar(sa.select(Client.tan).where(Client.id == target.client_id))
+    data = client_changed_payload(
+        run_id=target.run_id,
+        item_id=target.item_id,
+        firm_id=target.firm_id,
+        client_id=target.client_id,
+        tan=tan or "",
+        module=target.module,
+        portal=target.portal,
+        changes=changes,
+    )
+    kind = events.CLIENT_CHANGED
+    event_id = events.stable_event_id(f"{kind.type}:{target.item_id}")
+    outbox.write_once(session, event_id, kind.type, kind.routing_key, data, now)
 
 
 def _lock_open_item(session: Session, outcome: OutcomeMessage) -> _Target | None:
@@ -204,10 +248,26 @@ def _finish_item(
     )
 
 
-def _bump_run(session: Session, outcome: OutcomeMessage, counts: UpsertCounts) -> None:
+def _bump_run(
+    session: Session,
+    target: _Target,
+    outcome: OutcomeMessage,
+    counts: UpsertCounts,
+    now: datetime,
+    progress_cutoff: datetime,
+) -> progress_events.RunTally:
+    """Count the outcome on the run; the row it returns decides a progress event.
+
+    ``progress_event_at`` moves to ``now`` only when it is older than the cutoff, in the
+    same statement, so of the outcomes of one interval exactly one sees it move.
+    """
     counter = _RUN_COUNTER[ItemStatus(outcome.status)]
     column = getattr(Run, counter)
-    session.execute(
+    # The first interval counts from the start (runs started before migration 0006 have
+    # no progress_event_at: their start, or creation, stands in).
+    last = sa.func.coalesce(Run.progress_event_at, Run.started_at, Run.created_at)
+    interval_due = last <= progress_cutoff
+    row = session.execute(
         sa.update(Run)
         .where(Run.id == outcome.run_id)
         .values(
@@ -215,7 +275,30 @@ def _bump_run(session: Session, outcome: OutcomeMessage, counts: UpsertCounts) -
                 counter: column + 1,
                 "records_new": Run.records_new + counts.new,
                 "records_changed": Run.records_changed + counts.changed,
+                "progress_event_at": sa.case((interval_due, now), else_=Run.progress_event_at),
             }
+        )
+        .returning(
+            Run.total_items,
+            Run.items_succeeded,
+            Run.items_failed,
+            Run.items_skipped,
+            Run.items_cancelled,
+            Run.records_new,
+            Run.records_changed,
+            Run.progress_event_at,
         ),
         execution_options={"synchronize_session": False},
+    ).one()
+    return progress_events.RunTally(
+        run_id=target.run_id,
+        firm_id=target.firm_id,
+        total_items=row.total_items,
+        succeeded=row.items_succeeded,
+        failed=row.items_failed,
+        skipped=row.items_skipped,
+        cancelled=row.items_cancelled,
+        records_new=row.records_new,
+        records_changed=row.records_changed,
+        interval_due=row.progress_event_at == now,
     )

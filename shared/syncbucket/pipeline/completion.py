@@ -1,4 +1,5 @@
-"""Claim a run's completion exactly once and write its ``run.completed`` outbox row.
+"""Claim a run's completion exactly once and write its ``run.completed`` outbox row;
+write ``run.started`` when the dispatcher first releases a run (same summary shape).
 
 The claim is ONE conditional UPDATE (docs/architecture.md §1)::
 
@@ -20,6 +21,7 @@ SQLite serialises writers (``BEGIN IMMEDIATE``), which is stronger still.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,10 +55,22 @@ def claim_completion(session: Session, run_id: int, now: datetime) -> bool:
 
 
 def _write_completed_event(session: Session, run_id: int, now: datetime) -> None:
+    payload = _summary(session, run_id)
+    kind = events.RUN_COMPLETED
+    outbox.write_event(session, kind.type, kind.routing_key, payload, now)
+
+
+def announce_started(session: Session, run_id: int, now: datetime) -> None:
+    """``run.started`` with the run's summary; its id is stable per run (written once)."""
+    kind = events.RUN_STARTED
+    event_id = events.stable_event_id(f"{kind.type}:{run_id}")
+    outbox.write_once(
+        session, event_id, kind.type, kind.routing_key, _summary(session, run_id), now
+    )
+
+
+def _summary(session: Session, run_id: int) -> dict[str, Any]:
     run = session.scalars(
         sa.select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
     ).one()
-    payload = summarise(session, run).to_dict()
-    outbox.write_event(
-        session, events.RUN_COMPLETED_TYPE, events.RUN_COMPLETED_ROUTING_KEY, payload, now
-    )
+    return summarise(session, run).to_dict()

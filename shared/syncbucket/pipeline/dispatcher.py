@@ -38,6 +38,7 @@ from syncbucket.db.session import SessionFactory, unit_of_work
 from syncbucket.dispatch.fairness import Release, RunBacklog, plan_releases
 from syncbucket.domain.portals import Portal
 from syncbucket.domain.runs import ItemStatus, RunStatus
+from syncbucket.pipeline.completion import announce_started
 
 IN_FLIGHT = (ItemStatus.QUEUED, ItemStatus.RUNNING)
 DEFAULT_QUEUED_TIMEOUT = timedelta(
@@ -144,13 +145,23 @@ def _open_run_firm(session: Session, run_id: int) -> int | None:
 
 
 def _start_runs(session: Session, run_ids: list[int], now: datetime) -> None:
-    """``pending`` -> ``running`` for runs with a first release; a no-op for the others."""
-    session.execute(
+    """``pending`` -> ``running`` for runs with a first release, each announced once with
+    ``run.started`` (written in this transaction: the conditional UPDATE matches a run
+    only once); a no-op for the others. The first ``run.progress`` comes one progress
+    interval later."""
+    started = session.scalars(
         sa.update(Run)
         .where(Run.id.in_(run_ids), Run.status == RunStatus.PENDING)
-        .values(status=RunStatus.RUNNING, started_at=sa.func.coalesce(Run.started_at, now)),
+        .values(
+            status=RunStatus.RUNNING,
+            started_at=sa.func.coalesce(Run.started_at, now),
+            progress_event_at=now,
+        )
+        .returning(Run.id),
         execution_options={"synchronize_session": False},
-    )
+    ).all()
+    for run_id in sorted(started):
+        announce_started(session, run_id, now)
 
 
 def _mark_queued(

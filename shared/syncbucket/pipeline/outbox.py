@@ -20,25 +20,73 @@ from sqlalchemy.orm import Session
 
 from syncbucket.db.base import utcnow
 from syncbucket.db.outbox import OutboxEvent
+from syncbucket.db.upsert import insert_for
 
 #: How long a claim keeps other relays off a row: far longer than publishing a batch.
 CLAIM_LEASE = timedelta(seconds=60)
 
 
 def write_event(
-    session: Session, event_type: str, routing_key: str, payload: dict[str, Any], now: datetime
+    session: Session,
+    event_type: str,
+    routing_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    attributes: dict[str, Any] | None = None,
 ) -> OutboxEvent:
-    """Add one event row; ``payload`` must already be JSON-safe."""
+    """Add one event row with a fresh id; ``payload`` must already be JSON-safe."""
     row = OutboxEvent(
         event_id=str(uuid.uuid4()),
         event_type=event_type,
         routing_key=routing_key,
         payload=payload,
+        attributes=attributes,
         created_at=now,
     )
     session.add(row)
     session.flush()
     return row
+
+
+def write_once(
+    session: Session,
+    event_id: str,
+    event_type: str,
+    routing_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    attributes: dict[str, Any] | None = None,
+    send_again: bool = False,
+) -> bool:
+    """Add the event ``event_id`` unless it exists; ``True`` if it is now queued to send.
+
+    For facts that can be written twice (a redelivered request, a progress step two
+    outcomes race for): the unique ``event_id`` keeps one row. ``send_again`` re-queues an
+    existing row for the relay instead -- the same event, same id, announced once more
+    (a sync request delivered again is answered again; consumers dedupe on ``id``).
+    Without it an existing row is left alone and ``False`` comes back.
+    """
+    values = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "routing_key": routing_key,
+        "payload": payload,
+        "attributes": attributes,
+        "created_at": now,
+    }
+    insert = insert_for(session, OutboxEvent).values(values)
+    if send_again:
+        statement = insert.on_conflict_do_update(
+            index_elements=["event_id"], set_={"sent_at": None, "claimed_until": None}
+        )
+        session.execute(statement)
+        return True
+    added = session.execute(
+        insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(OutboxEvent.id)
+    ).scalar_one_or_none()
+    return added is not None
 
 
 def pending_events(

@@ -89,7 +89,10 @@ def test_items_end_with_outcomes_and_the_run_completes(
     run = world.run(run_id)
     assert (run.status, run.items_succeeded, run.total_items) == (RunStatus.COMPLETED, 2, 2)
     assert world.count(Outcome, run_id) == 2
-    assert world.count(OutboxEvent) == 1
+    completed = "syncbucket.run.completed"
+    assert world.count(OutboxEvent, event_type=completed) == 1
+    # both items brought records the client had never had: one client.changed each
+    assert world.count(OutboxEvent, event_type="syncbucket.client.changed") == 2
 
 
 def test_transient_failures_end_in_one_failed_outcome_with_the_attempt_count(
@@ -229,7 +232,10 @@ def test_a_redelivered_work_message_changes_no_counts(
         before.items_succeeded,
         before.records_new,
     )
-    assert world.count(Outcome, run_id) == 1 and world.count(OutboxEvent) == 1
+    assert world.count(Outcome, run_id) == 1
+    assert world.count(OutboxEvent, event_type="syncbucket.run.completed") == 1
+    changed = world.count(OutboxEvent, event_type="syncbucket.client.changed")
+    assert changed == (1 if before.records_new else 0)  # the replay announced nothing
     assert sim.stats()["portals"]["traces"]["requests"]["total"] == requests  # not re-fetched
 
 

@@ -148,9 +148,14 @@ def test_completion_is_claimed_once_with_one_event(session: Session) -> None:
         apply_outcome(session, outcome(ids[2], created.run_id), NOW),
     ]
     assert [r.completed for r in results] == [False, False, True]
-    events = session.scalars(sa.select(OutboxEvent)).all()
-    assert len(events) == 1
-    event = events[0]
+    events = session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
+    # a third and two thirds of the run each crossed a quarter: progress, then the end
+    assert [e.event_type for e in events] == [
+        "syncbucket.run.progress",
+        "syncbucket.run.progress",
+        "syncbucket.run.completed",
+    ]
+    event = events[-1]
     assert (event.event_type, event.routing_key) == ("syncbucket.run.completed", "run.completed")
     assert event.payload["run_id"] == created.run_id
     assert event.payload["status"] == "completed"

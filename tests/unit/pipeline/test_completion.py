@@ -15,7 +15,9 @@ from tests.support.pipeline import NOW, add_clients, add_firm, item_ids, outcome
 
 
 def _events(session: Session) -> int:
-    return int(session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)) or 0)
+    """run.completed events written (progress events are not this module's business)."""
+    query = sa.select(sa.func.count()).where(OutboxEvent.event_type == "syncbucket.run.completed")
+    return int(session.scalar(query) or 0)
 
 
 def test_not_done_is_not_claimed(session: Session) -> None:
@@ -49,6 +51,8 @@ def test_cancelled_run_ends_cancelled_even_with_failures(session: Session) -> No
     assert finished.status == RunStatus.CANCELLED
     assert (finished.items_failed, finished.items_cancelled) == (1, 1)
     assert _events(session) == 1
-    payload = session.scalars(sa.select(OutboxEvent.payload)).one()
+    payload = session.scalars(
+        sa.select(OutboxEvent.payload).where(OutboxEvent.event_type == "syncbucket.run.completed")
+    ).one()
     assert payload["status"] == "cancelled"
     assert payload["cancel_requested_at"] == "2026-02-01T09:00:00Z"
