@@ -29,10 +29,10 @@ def start(settings: Settings, broker: dramatiq.Broker, directory: Path) -> Metri
     """Dramatiq's middleware on ``broker``, the series at zero, and the /metrics server."""
     from syncbucket.metrics import record
     from syncbucket.metrics.dramatiq_mw import install_dramatiq_metrics
-    from syncbucket.pipeline.events import RUN_COMPLETED_TYPE
+    from syncbucket.pipeline.events import OUTGOING
 
     install_dramatiq_metrics(broker, in_process=True)
-    record.init_aggregator_series([RUN_COMPLETED_TYPE])
+    record.init_aggregator_series([kind.type for kind in OUTGOING])
     return try_serve_metrics(
         settings.aggregator_metrics_port, host=settings.metrics_host, directory=directory
     )

@@ -11,6 +11,7 @@ from syncbucket_cli import (
     db_cmd,
     demo_cmd,
     firms_cmd,
+    requests_cmd,
     run_cmd,
     serve_cmd,
     users_cmd,
@@ -29,6 +30,7 @@ app.add_typer(clients_cmd.app, name="clients")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(run_cmd.app, name="run")
+app.add_typer(requests_cmd.app, name="requests")
 app.command("worker")(worker_cmd.worker)
 app.add_typer(demo_cmd.app, name="demo")
 

@@ -57,6 +57,12 @@ def coordinator(
 
 
 @app.command()
+def requests() -> None:
+    """Serve the request consumer: upstream sync-request events become runs."""
+    _exec_service("syncbucket_requests", [])
+
+
+@app.command()
 def aggregator() -> None:
     """Serve the results aggregator and the outbox relay."""
     _exec_service("syncbucket_aggregator", [])

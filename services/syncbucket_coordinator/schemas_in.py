@@ -2,119 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    model_validator,
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from syncbucket.clientmaster.filters import ClientFilter
+from syncbucket.contracts.run_selection import (
+    KNOWN_MODULES,
+    MAX_ID,
+    MAX_PRIORITY,
+    MAX_SELECTION,
+    RESERVED_KEY_PREFIX,
+    RESERVED_KEY_PREFIXES,
+    Clients,
+    ClientSelection,
+    DbId,
+    FilterSelection,
+    Modules,
+    check_idempotency_key,
+    module_keys,
 )
-
-from syncbucket.clientmaster.filters import ClientFilter, InvalidFilter, parse_filter
-from syncbucket.domain.identifiers import InvalidIdentifier, validate_tan
 from syncbucket.domain.portals import ModuleKey
 
-MAX_SELECTION = 100_000
-KNOWN_MODULES = ", ".join(key.value for key in ModuleKey)
-#: Ids are 32-bit (``runs.id`` is int4); larger ones cannot name a row.
-MAX_ID = 2**31 - 1
-#: Priorities a caller may ask for: 0..10 (the UI and CLI default is 10, the API's 5).
-MAX_PRIORITY = 10
-#: Idempotency keys of this form belong to retry-failed runs (``retry-of-<run id>``).
-RESERVED_KEY_PREFIX = "retry-of-"
-
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-def check_idempotency_key(value: str | None) -> str | None:
-    if value is not None and value.startswith(RESERVED_KEY_PREFIX):
-        raise ValueError(f'keys starting with "{RESERVED_KEY_PREFIX}" are reserved for retries')
-    return value
-
-
-def _tans(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    try:
-        return list(dict.fromkeys(validate_tan(value) for value in values))
-    except InvalidIdentifier as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _modules(values: list[str]) -> list[str]:
-    unknown = [value for value in values if value not in ModuleKey._value2member_map_]
-    if unknown:
-        raise ValueError(f"unknown module(s) {', '.join(unknown)}; known modules: {KNOWN_MODULES}")
-    return list(dict.fromkeys(values))
-
-
-class ClientSelection(BaseModel):
-    """Some of the firm's clients, by TAN or by id: exactly one of the two."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tans: Annotated[
-        list[str] | None,
-        Field(min_length=1, max_length=MAX_SELECTION, examples=[["DELA12345B"]]),
-        AfterValidator(_tans),
-    ] = None
-    ids: Annotated[
-        list[DbId] | None, Field(min_length=1, max_length=MAX_SELECTION, examples=[[1, 2]])
-    ] = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ClientSelection:
-        if (self.tans is None) == (self.ids is None):
-            raise ValueError('give exactly one of "tans" or "ids"')
-        return self
-
-
-class FilterSelection(BaseModel):
-    """Every active client a Client Master filter matches, minus ``exclude_ids``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    filter: dict[str, Any] = Field(
-        description="search, active, credentials, failed_last_time, not_synced_days, "
-        "never_synced, module (docs/api.md)",
-        examples=[{"failed_last_time": True, "module": "verify_ldc"}],
-    )
-    exclude_ids: Annotated[list[DbId] | None, Field(max_length=MAX_SELECTION)] = None
-
-    @model_validator(mode="after")
-    def _parsable(self) -> FilterSelection:
-        try:
-            parse_filter(self.filter)
-        except InvalidFilter as exc:
-            raise ValueError(f"filter.{exc.field}: {exc.message}") from None
-        return self
-
-    def parsed(self) -> ClientFilter:
-        return parse_filter(self.filter)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, str):
-        return "all"
-    if isinstance(value, list):
-        return "list"
-    return "by_filter" if isinstance(value, dict) and "filter" in value else "selection"
-
-
-Clients = Annotated[
-    Annotated[Literal["all"], Tag("all")]
-    | Annotated[ClientSelection, Tag("selection")]
-    | Annotated[FilterSelection, Tag("by_filter")],
-    Discriminator(_kind),
+__all__ = [
+    "KNOWN_MODULES",
+    "MAX_ID",
+    "MAX_PRIORITY",
+    "MAX_SELECTION",
+    "RESERVED_KEY_PREFIX",
+    "RESERVED_KEY_PREFIXES",
+    "ClientSelection",
+    "Clients",
+    "CreateRunRequest",
+    "DbId",
+    "FilterSelection",
+    "Modules",
+    "check_idempotency_key",
 ]
-ModuleList = Annotated[
-    list[str], Field(min_length=1, max_length=64), AfterValidator(_modules), Tag("list")
-]
-Modules = Annotated[Annotated[Literal["all"], Tag("all")] | ModuleList, Discriminator(_kind)]
 
 
 class CreateRunRequest(BaseModel):
@@ -152,9 +76,7 @@ class CreateRunRequest(BaseModel):
     ] = None
 
     def module_keys(self) -> list[ModuleKey]:
-        if self.modules == "all":
-            return list(ModuleKey)
-        return [ModuleKey(value) for value in self.modules]
+        return module_keys(self.modules)
 
     def client_ids(self) -> list[int] | None:
         return self.clients.ids if isinstance(self.clients, ClientSelection) else None

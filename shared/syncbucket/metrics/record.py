@@ -158,6 +158,19 @@ def request_rejected(reason: str) -> None:
     get_metrics().requests_rejected.labels(_token(reason)).inc()
 
 
+def init_request_series(event_types: Iterable[str]) -> None:
+    """The request consumer's counters at zero: results, reasons and the answers' types."""
+    from syncbucket.intake.rejections import ALL_REASONS
+
+    m = get_metrics()
+    for result in ("created", "existing"):
+        m.requests_accepted.labels(result)
+    for reason in ALL_REASONS:
+        m.requests_rejected.labels(reason)
+    for event_type in event_types:
+        m.events_published.labels(_token(event_type))
+
+
 def request_accepted(created: bool) -> None:
     """``created``: a new run; else the request named a run that already existed."""
     get_metrics().requests_accepted.labels("created" if created else "existing").inc()

@@ -15,10 +15,15 @@ class RunRefused(PipelineError):
     without a filter), ``parent_not_finished``, ``nothing_failed``.
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(
+        self, code: str, message: str, *, details: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Machine-readable particulars, e.g. {"unknown_tans": [...]}, for answers to
+        # upstream requests (docs/events.md); never a credential or a client's name.
+        self.details = details or {}
 
 
 class RunNotFound(PipelineError):

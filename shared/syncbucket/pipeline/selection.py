@@ -112,10 +112,15 @@ def _explicit(session: Session, request: RunRequest) -> ClientSelection:
     by_id = _rows(session, request.firm_id, Client.id, ids)
     by_tan = _rows(session, request.firm_id, Client.tan, tans)
     found_tans, found_ids = {row.tan for row in by_tan}, {row.id for row in by_id}
-    unknown = [f"TAN {t}" for t in tans if t not in found_tans]
-    unknown += [f"client id {i}" for i in ids if i not in found_ids]
+    unknown_tans = [t for t in tans if t not in found_tans]
+    unknown_ids = [str(i) for i in ids if i not in found_ids]
+    unknown = [f"TAN {t}" for t in unknown_tans] + [f"client id {i}" for i in unknown_ids]
     if unknown:
-        raise RunRefused("unknown_clients", f"not clients of this firm: {_listed(unknown)}")
+        raise RunRefused(
+            "unknown_clients",
+            f"not clients of this firm: {_listed(unknown)}",
+            details={"unknown_tans": unknown_tans, "unknown_client_ids": unknown_ids},
+        )
     chosen = {row.id: row for row in (*by_id, *by_tan)}
     if not chosen:
         raise RunRefused("no_clients", "no client selected: give client ids or TANs, or none")
