@@ -26,7 +26,15 @@ from syncbucket.intake import integration_secrets
 from syncbucket.intake.publisher import RequestClient
 from syncbucket.messaging.broker import with_url_defaults
 from syncbucket.pipeline.events import REQUESTS_DEAD_QUEUE, REQUESTS_QUEUE
-from tests.support.db import TEST_KEY, scratch_postgres
+from tests.support.db import (  # noqa: F401 - the SQLite fixtures serve the docs example test
+    TEST_KEY,
+    cipher,
+    engine,
+    scratch_postgres,
+    session_factory,
+    sqlite_template,
+    sqlite_url,
+)
 from tests.support.pipeline import add_clients, add_firm
 from tests.support.services import private_vhost
 
@@ -86,7 +94,7 @@ def _delete_queues(url: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(with_url_defaults(url)))
     try:
         channel = connection.channel()
-        for queue in (REQUESTS_QUEUE, REQUESTS_DEAD_QUEUE):
+        for queue in (REQUESTS_QUEUE, REQUESTS_DEAD_QUEUE, "practice-manager.syncbucket"):
             channel.queue_delete(queue)
     finally:
         connection.close()
