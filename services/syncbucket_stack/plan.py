@@ -19,6 +19,7 @@ SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("portal-sim", ("serve", "portal-sim")),
     ("coordinator", ("serve", "coordinator")),
     ("aggregator", ("serve", "aggregator")),
+    ("requests", ("serve", "requests")),
     ("worker-traces", ("worker", "--portal", "traces")),
     ("worker-itportal", ("worker", "--portal", "itportal")),
 )

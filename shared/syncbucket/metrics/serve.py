@@ -30,6 +30,7 @@ DEFAULT_METRICS_PORTS: dict[str, int] = {
     "aggregator": 9102,
     "worker-traces": 9103,
     "worker-itportal": 9104,
+    "requests": 9105,
 }
 
 

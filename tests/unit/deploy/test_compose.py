@@ -28,6 +28,7 @@ EXPECTED_APP = {
     "portal-sim",
     "coordinator",
     "aggregator",
+    "requests",
     "worker-traces",
     "worker-itportal",
 }
@@ -90,6 +91,7 @@ def test_commands_are_ones_the_cli_accepts(services: dict[str, dict[str, Any]]) 
         assert result.exit_code == 0, f"{name}: {command}: {result.output}"
     assert services["coordinator"]["command"][:2] == ["serve", "coordinator"]
     assert services["aggregator"]["command"] == ["serve", "aggregator"]
+    assert services["requests"]["command"] == ["serve", "requests"]
     assert services["worker-traces"]["command"] == ["worker", "--portal", "traces"]
     assert services["worker-itportal"]["command"] == ["worker", "--portal", "itportal"]
 

@@ -18,6 +18,7 @@ def test_the_stack_runs_every_service_through_the_syncbucket_command() -> None:
         "portal-sim",
         "coordinator",
         "aggregator",
+        "requests",
         "worker-traces",
         "worker-itportal",
     ]
