@@ -17,6 +17,7 @@ from syncbucket.db.engine import make_engine
 from syncbucket.db.session import make_session_factory, unit_of_work
 from tests.e2e.processes import Stack, answers, environ, free_port, stack_env
 from tests.e2e.rabbit import EventTap, purge_pipeline_queues
+from tests.support.services import private_vhost
 
 DEMO_CLIENTS = 300
 
@@ -72,6 +73,7 @@ def start_stack(database: SeededDatabase, amqp_url: str, **settings: object) -> 
         metrics_dir=tempfile.mkdtemp(prefix="syncbucket-e2e-metrics-"),
         coordinator_metrics_port=free_port(),
         aggregator_metrics_port=free_port(),
+        requests_metrics_port=free_port(),
         traces_worker_metrics_port=free_port(),
         itportal_worker_metrics_port=free_port(),
         **{**defaults, **settings},
@@ -106,14 +108,22 @@ def e2e_database(postgres_url: str) -> SeededDatabase:
 
 
 @pytest.fixture(scope="session")
-def e2e_stack(e2e_database: SeededDatabase, amqp_url: str) -> Iterator[RunningStack]:
-    purge_pipeline_queues(amqp_url)
-    running = start_stack(e2e_database, amqp_url)
+def e2e_broker_url(amqp_url: str) -> Iterator[str]:
+    """A vhost of the session's own: no other stack on this host shares its queues (one
+    that did -- a `make stack`, another test session -- would take the tests' messages)."""
+    with private_vhost(amqp_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(e2e_database: SeededDatabase, e2e_broker_url: str) -> Iterator[RunningStack]:
+    purge_pipeline_queues(e2e_broker_url)
+    running = start_stack(e2e_database, e2e_broker_url)
     try:
         yield running
     finally:
         running.stack.stop()
-        purge_pipeline_queues(amqp_url)
+        purge_pipeline_queues(e2e_broker_url)
         print("---- output of the stack's processes (tail) ----")
         print(running.stack.output_tail())
 
@@ -134,8 +144,8 @@ def api(e2e_stack: RunningStack, e2e_database: SeededDatabase) -> Iterator[httpx
 
 
 @pytest.fixture
-def events(amqp_url: str) -> Iterator[EventTap]:
-    tap = EventTap(amqp_url)
+def events(e2e_broker_url: str) -> Iterator[EventTap]:
+    tap = EventTap(e2e_broker_url)
     try:
         yield tap
     finally:

@@ -60,6 +60,7 @@ def specs(env: Mapping[str, str], threads: int) -> list[ProcessSpec]:
         "portal-sim": ("serve", "portal-sim"),
         "coordinator": ("serve", "coordinator"),
         "aggregator": ("serve", "aggregator"),
+        "requests": ("serve", "requests"),
         "worker-traces": ("worker", "--portal", "traces", *pool),
         "worker-itportal": ("worker", "--portal", "itportal", *pool),
     }
