@@ -36,6 +36,13 @@ def test_the_demo_syncs_everything_and_announces_the_run_once(tmp_path: Path) ->
     assert result["failed_items"] == counts["failed"] >= 1  # one client has wrong credentials
     report = (tmp_path / "demo-report.csv").read_text().splitlines()
     assert len(report) == counts["failed"] + 1
-    events = (tmp_path / "demo-events.jsonl").read_text().splitlines()
-    assert len(events) == 1
-    assert json.loads(events[0])["event"]["data"]["run_id"] == summary["run_id"]
+    lines = (tmp_path / "demo-events.jsonl").read_text().splitlines()
+    events = [json.loads(line)["event"] for line in lines]
+    by_type: dict[str, list[dict[str, object]]] = {}
+    for event in events:
+        by_type.setdefault(str(event["type"]), []).append(event)
+    (completed,) = by_type["syncbucket.run.completed"]
+    (started,) = by_type["syncbucket.run.started"]
+    assert completed["data"]["run_id"] == started["data"]["run_id"] == summary["run_id"]  # type: ignore[index]
+    assert len(by_type["syncbucket.run.progress"]) >= 3  # each quarter at least
+    assert by_type["syncbucket.client.changed"]  # a first sync finds everything new

@@ -52,8 +52,13 @@ def test_a_failing_item_counts_its_attempts_retries_and_outcome(
     }
     client_id, _ = world.add_client()
     run_id, _ = world.start_run([client_id], [ModuleKey.FETCH_CHALLANS], publisher)
+    # The aggregator counts an applied outcome just AFTER its transaction commits, so the
+    # run can be seen complete a moment before the counter moves: wait for both.
     deadline = time.monotonic() + 15
-    while world.run(run_id).completed_at is None:
+    while (
+        world.run(run_id).completed_at is None
+        or value("syncbucket_outcomes_applied_total", result="applied") == before["applied"]
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.02)
     after = {
