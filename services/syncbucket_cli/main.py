@@ -13,6 +13,7 @@ from syncbucket_cli import (
     firms_cmd,
     requests_cmd,
     run_cmd,
+    schedules_cmd,
     serve_cmd,
     users_cmd,
     worker_cmd,
@@ -30,6 +31,7 @@ app.add_typer(clients_cmd.app, name="clients")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(run_cmd.app, name="run")
+app.add_typer(schedules_cmd.app, name="schedules")
 app.add_typer(requests_cmd.app, name="requests")
 app.command("worker")(worker_cmd.worker)
 app.add_typer(demo_cmd.app, name="demo")

@@ -13,7 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from syncbucket.metrics import render_latest
-from syncbucket_coordinator import routes_clients, routes_runs
+from syncbucket_coordinator import routes_clients, routes_runs, routes_schedules
 from syncbucket_coordinator.container import Coordinator
 from syncbucket_coordinator.errors import API_PREFIX
 from syncbucket_coordinator.web.routes import install_web
@@ -45,6 +45,7 @@ def create_app(coordinator: Coordinator) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(routes_runs.router)
     api.include_router(routes_clients.router)
+    api.include_router(routes_schedules.router)
     app.include_router(api)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)

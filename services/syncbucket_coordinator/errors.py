@@ -6,6 +6,9 @@ Every error response body is ``{"error": <code>, "message": <text a person can a
     ApiError             raised by this package (401, 404, 409, 422 ...)
     RunRefused           pipeline refused to create a run        -> 422 (409 if a conflict)
     RunNotFound          unknown run, or another firm's          -> 404
+    InvalidSchedule      a schedule field the library refused    -> 422, naming the field
+    ScheduleNameTaken    the firm has a schedule of that name    -> 409
+    ScheduleNotFound     unknown schedule, or another firm's     -> 404
     RequestValidationError  body / query / path invalid          -> 422, naming the field
     HTTPException        Starlette's own (unknown path, 405)     -> same status
 """
@@ -21,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from syncbucket.pipeline.errors import RunNotFound, RunRefused
+from syncbucket.schedules.errors import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 
 # Union tags of the request schemas (see schemas_in.py): they are not field names.
 _UNION_TAGS = frozenset({"all", "selection", "list", "by_filter"})
@@ -99,6 +103,23 @@ async def _run_not_found(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("run_not_found", str(exc)), 404)
 
 
+async def _invalid_schedule(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidSchedule)
+    if isinstance(exc, ScheduleNameTaken):
+        return JSONResponse(error_body("schedule_exists", exc.message), 409)
+    # The library's "filter.<field>" is the body's "clients.filter.<field>".
+    field = f"clients.{exc.field}" if exc.field.split(".")[0] == "filter" else exc.field
+    fields = [{"field": field, "message": exc.message}]
+    return JSONResponse(
+        error_body("invalid_request", f"{field}: {exc.message}", fields=fields), 422
+    )
+
+
+async def _schedule_not_found(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ScheduleNotFound)
+    return JSONResponse(error_body("schedule_not_found", str(exc)), 404)
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -117,6 +138,8 @@ _HANDLERS: dict[type[Exception], Handler] = {
     RequestValidationError: _validation_error,
     RunRefused: _run_refused,
     RunNotFound: _run_not_found,
+    InvalidSchedule: _invalid_schedule,
+    ScheduleNotFound: _schedule_not_found,
     HTTPException: _http_error,
 }
 

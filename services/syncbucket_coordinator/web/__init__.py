@@ -11,7 +11,7 @@ the API and the CLI; the only reads of its own are the library's read models.
     wording.py     numbers, dates and statuses in words
     forms.py       form fields -> library requests (filters, selections, edits)
     progress.py    one progress computation per watched run per tick, fanned out
-    pages_*.py     one module per area: sign-in, clients, bucket, runs, admin
+    pages_*.py     one module per area: sign-in, clients, bucket, runs, schedules, admin
 """
 
 from __future__ import annotations

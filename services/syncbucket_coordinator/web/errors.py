@@ -19,6 +19,7 @@ from syncbucket.clientmaster.errors import ClientNotFound
 from syncbucket.config import ConfigError
 from syncbucket.domain.roles import PERMISSION_WORDS
 from syncbucket.pipeline.errors import RunNotFound
+from syncbucket.schedules.errors import InvalidSchedule, ScheduleNotFound
 from syncbucket_coordinator.errors import Handler, field_name, install_error_handlers
 from syncbucket_coordinator.web.identity import (
     BadCsrf,
@@ -94,8 +95,10 @@ async def render(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, PageError):
         return page(request, exc.status, exc.title, exc.message)
-    if isinstance(exc, RunNotFound | ClientNotFound):
+    if isinstance(exc, RunNotFound | ClientNotFound | ScheduleNotFound):
         return page(request, 404, *NOT_FOUND)
+    if isinstance(exc, InvalidSchedule):
+        return page(request, 422, "Cannot do that", str(exc))
     if isinstance(exc, ConfigError):
         return page(request, 503, "Not configured", str(exc))
     if isinstance(exc, RequestValidationError):

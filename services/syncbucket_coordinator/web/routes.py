@@ -24,6 +24,7 @@ from syncbucket_coordinator.web import (
     pages_bucket,
     pages_clients,
     pages_runs,
+    pages_schedules,
     pages_signin,
     wording,
 )
@@ -131,7 +132,14 @@ def install_web(app: FastAPI, coordinator: Coordinator) -> WebContext:
     context = WebContext(coordinator, templates, hub, clock, session_policy, throttle)
     app.state.web = context
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (pages_signin, pages_clients, pages_bucket, pages_runs, pages_admin):
+    for module in (
+        pages_signin,
+        pages_clients,
+        pages_bucket,
+        pages_runs,
+        pages_schedules,
+        pages_admin,
+    ):
         app.include_router(module.router)
     install_page_errors(app)
     app.add_middleware(PageHeaders)

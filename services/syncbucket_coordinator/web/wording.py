@@ -27,6 +27,19 @@ SOURCE_WORDS = {
     "schedule": "schedule",
     "retry": "re-sync of failures",
 }
+# What a schedule's fire did, and the status mark it gets (docs/schedules.md).
+FIRE_OUTCOME_WORDS = {
+    "started": "Started",
+    "skipped_running": "Skipped: its previous sync was still running",
+    "skipped_misfire": "Missed: the servers were down",
+    "refused": "Refused",
+}
+FIRE_OUTCOME_MARKS = {
+    "started": "ok",
+    "skipped_running": "never",
+    "skipped_misfire": "never",
+    "refused": "failed",
+}
 CREDENTIAL_WORDS = {
     "ok": "OK",
     "rejected": "rejected at last login",
@@ -47,6 +60,8 @@ def who(requested_by: str | None) -> str:
         return f"API token {name}…"
     if kind == "cli" and name:
         return f"{name} (command line)"
+    if kind == "schedule" and name:
+        return f"schedule “{name}”"
     return requested_by
 
 

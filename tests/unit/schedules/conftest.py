@@ -1,0 +1,7 @@
+from tests.support.db import (  # noqa: F401 - fixtures
+    engine,
+    session_factory,
+    sqlite_template,
+    sqlite_url,
+)
+from tests.unit.schedules.support import clock  # noqa: F401 - fixture
