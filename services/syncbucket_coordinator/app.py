@@ -59,9 +59,10 @@ def create_app(coordinator: Coordinator) -> FastAPI:
             swagger_favicon_url="data:,",
         )
 
-    @app.get("/healthz", tags=["health"], summary="Database reachable, loops alive")
+    @app.get("/healthz", tags=["health"], summary="Database reachable, loops alive, who leads")
     def healthz() -> JSONResponse:
-        """200 when the database answers and the started loops are alive, else 503."""
+        """200 when the database answers and the loops this replica should run are alive
+        (the duty loops only while it leads), else 503; ``leader`` says who leads."""
         body = health(coordinator)
         return JSONResponse(body, 200 if body["status"] == "ok" else 503)
 
@@ -75,21 +76,51 @@ def create_app(coordinator: Coordinator) -> FastAPI:
 
 
 def health(coordinator: Coordinator) -> dict[str, Any]:
+    """Database, loops and who leads (docs/architecture.md §18).
+
+    A replica that does not lead is healthy with its duty loops stopped; a leader needs
+    them running. ``leader.holder`` is who leads now by the lease row (null while the
+    lease is free or expired), the same answer on every replica.
+    """
+    leadership = coordinator.leadership
+    leading = leadership.leading
+    duties = leadership.duties
+    leader: dict[str, Any] = {
+        "leading": leading,
+        "replica": leadership.lease.holder,  # this replica's holder id
+        "holder": None,
+        "fencing_token": None,
+        "lease_expires_in_seconds": None,
+        "lease_seconds": leadership.lease.ttl_seconds,
+    }
     try:
-        with coordinator.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        with coordinator.sessions() as session:
+            session.execute(sa.text("SELECT 1"))
+            view = leadership.lease.view(session)
         database = "ok"
+        if view is not None:
+            left = view.expires_in_seconds
+            leader["holder"] = view.active_holder
+            leader["fencing_token"] = view.fencing_token
+            leader["lease_expires_in_seconds"] = None if left is None else round(left, 3)
     except Exception as exc:
         database = f"unreachable: {type(exc).__name__}"
     loops = {
         loop.name: {
             "running": loop.running,
+            "leader_only": any(loop is duty for duty in duties),
             "ticks": loop.stats.ticks,
             "failures": loop.stats.failures,
             "last_error": loop.stats.last_error,
         }
         for loop in coordinator.loops
     }
-    loops_ok = not coordinator.started or all(loop.running for loop in coordinator.loops)
+    expected = [loop for loop in coordinator.loops if leading or all(loop is not d for d in duties)]
+    loops_ok = not coordinator.started or all(loop.running for loop in expected)
     ok = database == "ok" and loops_ok
-    return {"status": "ok" if ok else "unhealthy", "database": database, "loops": loops}
+    return {
+        "status": "ok" if ok else "unhealthy",
+        "database": database,
+        "loops": loops,
+        "leader": leader,
+    }

@@ -11,6 +11,11 @@ Host and port default to ``SYNCBUCKET_API_HOST`` / ``SYNCBUCKET_API_PORT`` (127.
 Start-up refuses a bad setting or a database not at the current migration with a one-line
 message (exit 2). SIGTERM or Ctrl-C: uvicorn finishes the requests in flight, then the
 loops stop, the broker and the database are released, and the process exits 0.
+
+Run two or more on one database for availability: each serves the API; the dispatcher
+and reaper run only in the one holding the leader lease (docs/architecture.md §18). On
+SIGTERM a leader stops them and releases the lease, so another replica takes over at
+its next renewal; after a kill -9 the others wait out SYNCBUCKET_LEADER_LEASE_SECONDS.
 """
 
 from __future__ import annotations

@@ -111,12 +111,20 @@ class PortalBacklog:
 
 
 def init_coordinator_series() -> None:
-    """The coordinator's counters at zero, for every portal and reaper action."""
+    """The coordinator's counters at zero: every portal, reaper action, lease change and
+    schedule fire outcome; not leading until the lease says otherwise."""
+    from syncbucket.db.schedules import FireOutcome
+
     m = get_metrics()
     for portal in sorted(lb.PORTALS):
         m.items_released.labels(portal)
     for action in sorted(lb.REAPER_ACTIONS):
         m.reaper_actions.labels(action)
+    for change in ("acquired", "lost"):
+        m.leader_changes.labels(change)
+    for outcome in FireOutcome:
+        m.schedule_fires.labels(outcome.value)
+    m.leader.set(0)
 
 
 def dispatcher_tick(backlogs: Iterable[PortalBacklog]) -> None:

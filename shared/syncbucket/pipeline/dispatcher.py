@@ -19,11 +19,16 @@ ends). A publish that succeeded but whose commit failed leaves messages for item
 ``pending``; workers accept ``pending|queued|running`` items, so such a message is simply
 worked (the aggregator's outcome is idempotent) and the item's later release is a
 duplicate that costs one portal call, never a wrong number.
+
+``guard`` (optional) runs in the release transaction after the publish, just before the
+commit; if it raises, the tick rolls back like a failed publish. The coordinator passes
+its leader lease's check (docs/architecture.md §18), so a leader paused past its lease
+and resumed cannot commit releases the next leader is making too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -64,6 +69,7 @@ def dispatch_tick(
     now: datetime,
     *,
     queued_timeout: timedelta = DEFAULT_QUEUED_TIMEOUT,
+    guard: Callable[[Session], None] | None = None,
 ) -> list[Release]:
     """Release what the windows allow; returns what was released (and published)."""
     with unit_of_work(session_factory) as session:
@@ -81,6 +87,8 @@ def dispatch_tick(
                     messages.extend(batch)
         if messages:
             publisher.publish(messages)  # raises -> the with block rolls everything back
+            if guard is not None:
+                guard(session)  # raises -> rolled back the same way
     if released:
         with unit_of_work(session_factory) as session:
             _start_runs(session, sorted({release.run_id for release in released}), now)

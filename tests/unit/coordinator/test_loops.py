@@ -27,6 +27,8 @@ def test_a_dispatcher_tick_releases_items_through_the_publisher(
     body = {"clients": "all", "modules": ["return_summary", "fetch_challans"]}
     run_id = api.post("/api/v1/runs", json=body, headers=firm_a.headers).json()["run_id"]
     dispatcher = next(loop for loop in coordinator.loops if loop.name == "dispatcher")
+    # A release commits only under the leader lease (docs/architecture.md §18).
+    assert coordinator.leadership.lease.try_acquire_or_renew() is not None
     assert dispatcher.run_once()
     assert {(m.run_id, m.portal) for m in publisher.published} == {
         (run_id, "traces"),

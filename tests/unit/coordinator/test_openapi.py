@@ -33,7 +33,7 @@ def test_healthz_needs_no_token(api: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["database"] == "ok"
-    assert set(body["loops"]) == {"dispatcher", "reaper", "metrics"}
+    assert set(body["loops"]) == {"dispatcher", "reaper", "scheduler", "metrics", "lease"}
 
 
 def test_unknown_path_has_the_error_shape(api: TestClient) -> None:
