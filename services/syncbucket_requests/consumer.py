@@ -14,7 +14,8 @@ reached the message goes back to the queue (``nack``, requeue) and the consumer 
 doubling the wait up to :data:`MAX_BACKOFF_SECONDS`: an outage of our own
 infrastructure never turns a good request into a rejection. Anything else that goes
 wrong with one request (a bug) answers it ``internal_error`` and dead-letters it, so one
-poisonous message cannot stall the queue; the copy keeps it for replay.
+poisonous message cannot stall the queue; the copy keeps it for replay. Should even that
+answer fail to be written, the request goes back to the queue (never dropped unanswered).
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ class RequestConsumer:
                 type(exc).__name__,
                 wait,
             )
+            channel.basic_nack(method.delivery_tag, requeue=True)
+            self._stop.wait(wait)
+            return
+        except Exception:  # not even the rejection could be written: keep the request
+            wait = self._next_backoff()
+            log.exception("sync request could not be answered; left on the queue")
             channel.basic_nack(method.delivery_tag, requeue=True)
             self._stop.wait(wait)
             return
