@@ -72,7 +72,7 @@ def snapshot(stack: Stack, run_id: int) -> dict[str, Any]:
         ),
         "items": item_counts,
         "outcomes": stack.world.count(Outcome, run_id),
-        "outbox": stack.world.count(OutboxEvent, run_id),
+        "outbox": stack.world.count(OutboxEvent, run_id, event_type=events.RUN_COMPLETED_TYPE),
         "records": record_rows(stack, run_id),
     }
 
@@ -129,7 +129,8 @@ def test_run_completed_reaches_a_plain_amqp_consumer_as_one_cloud_event(
         with stack.sessions() as session:
             event_id = session.scalars(
                 sa.select(OutboxEvent.event_id).where(
-                    OutboxEvent.payload["run_id"].as_integer() == run_id
+                    OutboxEvent.payload["run_id"].as_integer() == run_id,
+                    OutboxEvent.event_type == events.RUN_COMPLETED_TYPE,
                 )
             ).one()
         publisher = RabbitEventPublisher(vhost_url)

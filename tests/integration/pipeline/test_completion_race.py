@@ -43,7 +43,10 @@ def _race(sessions: SessionFactory, messages: list[OutcomeMessage]) -> list[Appl
 
 def _events_for(sessions: SessionFactory, run_id: int) -> int:
     with unit_of_work(sessions) as session:
-        rows = session.scalars(sa.select(OutboxEvent.payload)).all()
+        query = sa.select(OutboxEvent.payload).where(
+            OutboxEvent.event_type == "syncbucket.run.completed"
+        )
+        rows = session.scalars(query).all()
         return sum(1 for payload in rows if payload["run_id"] == run_id)
 
 

@@ -53,7 +53,11 @@ def test_dispatch_outcomes_reaper_retry_and_event(pg_sessions: SessionFactory) -
         assert [row.item_id for row in exception_rows(session, firm_id, run_id)] == [second]
         retry = retry_failed(session, firm_id, run_id, None, later)
         assert retry.total_items == 1
-        rows = [r for r in outbox.pending_events(session) if r.payload["run_id"] == run_id]
+        rows = [
+            r
+            for r in outbox.pending_events(session)
+            if r.payload["run_id"] == run_id and r.event_type == events.RUN_COMPLETED_TYPE
+        ]
         assert len(rows) == 1
         assert events.cloud_event(rows[0])["data"]["status"] == "completed_with_errors"
         assert outbox.mark_sent(session, [rows[0].id], later) == 1
