@@ -19,7 +19,6 @@ from syncbucket.portals.errors import (
     ErrorCode,
     InvalidCredentials,
     PortalMaintenance,
-    PortalPermanent,
     PortalRateLimited,
     PortalTransient,
 )
@@ -114,11 +113,11 @@ def test_timeout_is_transient(sim: RunningSimulator) -> None:
     assert caught.value.code == ErrorCode.TIMEOUT
 
 
-def test_html_page_is_permanent(sim: RunningSimulator) -> None:
+def test_an_html_error_page_is_transient(sim: RunningSimulator) -> None:
     sim.set_faults("traces", html_rate=1.0)
-    with pytest.raises(PortalPermanent) as caught:
+    with pytest.raises(PortalTransient) as caught:
         return_summary.fetch(client(sim, Portal.TRACES))
-    assert caught.value.code == ErrorCode.UNEXPECTED_RESPONSE
+    assert caught.value.code == ErrorCode.ERROR_PAGE
 
 
 def test_truncated_json_is_transient(sim: RunningSimulator) -> None:

@@ -9,21 +9,26 @@ this module, the way httpx maps httpcore errors (``raise Mapped(...) from exc``)
     503 + {"errorCode": "SERVER_MAINTENANCE_ERROR"} PortalMaintenance    MAINTENANCE (Retry-After)
     other 5xx ..................................... PortalTransient      SERVER_ERROR
     410, 401, login page (HTML or redirect) ....... SessionExpired       SESSION_EXPIRED
-    other HTML page where JSON was expected ....... PortalPermanent      UNEXPECTED_RESPONSE
+    2xx with another HTML page (an error page) .... PortalTransient      ERROR_PAGE
+    3xx/4xx with another HTML page ................ PortalPermanent      UNEXPECTED_RESPONSE
     cut or invalid JSON ........................... PortalTransient      TRUNCATED
     404 ........................................... PortalPermanent      NOT_FOUND
     other 4xx, other 3xx .......................... PortalPermanent      CLIENT_ERROR
 
     PortalError
-    ├── PortalTransient            timeouts, connection errors, 5xx, cut JSON
+    ├── PortalTransient            timeouts, connection errors, 5xx, cut JSON, a 200 error page
     │   └── PortalRateLimited      429
     ├── PortalMaintenance          503 SERVER_MAINTENANCE_ERROR
-    ├── PortalPermanent            404, other 4xx, an HTML error page, a malformed field
+    ├── PortalPermanent            404, other 4xx (HTML or not), a malformed field
     ├── InvalidCredentials         raised by the clients' login, never here
     │   └── AccountLocked
     └── SessionExpired             410 / 401 / login page: the client re-logs in once
 
-Deviations, on purpose: a cut JSON body is a transfer glitch, so it is *transient*; a 401
+Deviations, on purpose: a cut JSON body is a transfer glitch, so it is *transient*; so is
+an HTML page answered with 200 where JSON was expected (not the login page): on TRACES and
+the IT portal that is a gateway or "service unavailable" page far more often than a
+lasting change, and a retry a few seconds later gets the data -- while a portal that
+really changed still fails the item after MAX_ATTEMPTS, with this code; a 401
 on an authenticated request means the portal no longer accepts the token (the IT portal's
 ``EF00002``), so it is a session expiry like 410. Callers that expect specific error bodies
 (login, LDC not found) pass ``on_error``, which may raise before the generic rules apply.
@@ -86,7 +91,7 @@ def transport_error(exc: httpx.RequestError, *, portal: str, what: str, limits: 
 def success_body(response: httpx.Response, *, portal: str, what: str) -> Any:
     """The JSON of a 2xx answer, or the error an HTML page or a cut body stands for."""
     if is_html(response):
-        raise html_error(response, portal=portal, what=what)
+        raise html_error(response, portal=portal, what=what, transient=True)
     try:
         # Decimal, not float: amounts must not pick up binary rounding on the way in.
         return json.loads(response.content, parse_float=Decimal)
@@ -156,10 +161,21 @@ def session_expired(portal: str, what: str) -> SessionExpired:
     return SessionExpired(f"the {portal_name(portal)} session expired during {what}", portal=portal)
 
 
-def html_error(response: httpx.Response, *, portal: str, what: str) -> PortalError:
-    """An HTML page where JSON was expected: the login page means the session is gone."""
+def html_error(
+    response: httpx.Response, *, portal: str, what: str, transient: bool = False
+) -> PortalError:
+    """An HTML page where JSON was expected: the login page means the session is gone;
+    another page is a passing error page on a 2xx (``transient``), a refusal otherwise."""
     if _LOGIN_TITLE.search(response.content[:4096]):
         return session_expired(portal, what)
+    if transient:
+        return PortalTransient(
+            f"{portal_name(portal, capital=True)} answered an error page instead of data "
+            f"for {what}; the item will be retried (a portal that keeps doing so may have "
+            "changed)",
+            portal=portal,
+            code=ErrorCode.ERROR_PAGE,
+        )
     return PortalPermanent(
         f"{portal_name(portal, capital=True)} answered an HTML page instead of data for "
         f"{what}: the portal showed an error page or has changed",

@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     MAINTENANCE = "portal_maintenance"
     CLIENT_ERROR = "portal_client_error"
     UNEXPECTED_RESPONSE = "portal_unexpected_response"
+    # A 200 answered with an HTML error page where JSON was expected: retried.
+    ERROR_PAGE = "portal_error_page"
     NOT_FOUND = "portal_not_found"
     INVALID_CREDENTIALS = "invalid_credentials"
     LOCKED = "locked"

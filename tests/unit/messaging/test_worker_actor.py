@@ -112,6 +112,24 @@ def test_transient_failures_end_in_one_failed_outcome_with_the_attempt_count(
     assert world.run(run_id).status == RunStatus.COMPLETED_WITH_ERRORS
 
 
+def test_an_html_error_page_instead_of_data_is_retried_not_final(
+    world: World, deps: WorkDeps, start: Callable[[WorkDeps], Pipeline], sim: RunningSimulator
+) -> None:
+    # A gateway page on 200 passes; only a portal that keeps answering it fails the item,
+    # after every attempt (docs/portal-simulator.md, html_rate).
+    sim.set_faults("itportal", html_rate=1.0)
+    pipeline = start(deps)
+    client_id, _ = world.add_client()
+    run_id, [message] = world.start_run([client_id], [M.FETCH_CHALLANS], pipeline.publisher)
+    wait_until_done(world, run_id)
+    item = world.item(message.item_id)
+    assert (item.status, item.attempts, item.error_code) == (
+        ItemStatus.FAILED,
+        3,
+        "portal_error_page",
+    )
+
+
 def test_maintenance_deferral_does_not_count_an_attempt(
     world: World, deps: WorkDeps, start: Callable[[WorkDeps], Pipeline], sim: RunningSimulator
 ) -> None:

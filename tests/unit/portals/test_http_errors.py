@@ -114,10 +114,10 @@ CASES: list[tuple[str, Handler, type[PortalError], ErrorCode]] = [
     (
         "html page",
         answer(200, ERROR_PAGE, **{"content-type": "text/html"}),
-        PortalPermanent,
-        ErrorCode.UNEXPECTED_RESPONSE,
+        PortalTransient,
+        ErrorCode.ERROR_PAGE,
     ),
-    ("html without type", answer(200, ERROR_PAGE), PortalPermanent, ErrorCode.UNEXPECTED_RESPONSE),
+    ("html without type", answer(200, ERROR_PAGE), PortalTransient, ErrorCode.ERROR_PAGE),
     (
         "truncated",
         answer(200, '{"pageNo": 1, "rows": [{"tok', **JSON),
