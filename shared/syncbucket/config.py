@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///syncbucket.db"
     broker_url: str | None = Field(default=None, description="amqp://...; unset = stub broker")
     redis_url: str | None = Field(default=None, description="redis://...; unset = in-process")
+    # Every key SyncBucket writes in Redis starts with this: two deployments (or test runs)
+    # can share one Redis database without touching each other's rate limits and sessions.
+    redis_key_prefix: str = Field(default="syncbucket", min_length=1, max_length=100)
     secret_key: SecretStr | None = Field(
         default=None, description="credential encryption key, at least 32 characters"
     )

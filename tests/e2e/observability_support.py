@@ -52,12 +52,13 @@ class Ports:
 
 
 def stack_settings(
-    ports: Ports, metrics_dir: Path, amqp_url: str, redis_url: str
+    ports: Ports, metrics_dir: Path, amqp_url: str, redis_url: str, redis_key_prefix: str
 ) -> dict[str, object]:
     sim_url = f"http://127.0.0.1:{ports.sim}"
     return {
         "broker_url": amqp_url,
         "redis_url": redis_url,
+        "redis_key_prefix": redis_key_prefix,
         "api_port": ports.api,
         "portal_sim_port": ports.sim,
         "traces_base_url": f"{sim_url}/traces",

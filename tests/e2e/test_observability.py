@@ -1,7 +1,7 @@
 """Dashboard and alerts against a real Prometheus scraping a real stack during a real run.
 
 The real processes (simulator, coordinator, aggregator, both worker pools; TRACES with two
-processes) run on a throwaway PostgreSQL database, RabbitMQ vhost and Redis database, with
+processes) run on a throwaway PostgreSQL database, RabbitMQ vhost and Redis key prefix, with
 light faults (some 5xx, 429s from TRACES, a client with a wrong password). The real
 ``prometheus`` scrapes every service's /metrics (and RabbitMQ's plugin when enabled) every
 second, with the rules of deploy/prometheus. After the run:
@@ -16,11 +16,12 @@ second, with the rules of deploy/prometheus. After the run:
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -47,8 +48,8 @@ from tests.support.prometheus import DEPLOY, instant_query, prometheus_server
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 CLIENTS = 40
-REDIS_DB = 11  # limiter, session and breaker keys have fixed names: a database of our own
-REDIS_KEYS = ("syncbucket:ratelimit:*", "syncbucket:session:*", "syncbucket:login-breaker:*")
+# The stack's Redis keys start with a prefix of this run's own: nothing else's is touched.
+REDIS_PREFIX = f"syncbucket-test-{uuid.uuid4().hex[:8]}"
 #: Critical alerts allowed to be pending or firing after a healthy run: none.
 EXPECTED_CRITICAL: frozenset[str] = frozenset()
 CONTEXT = ("run_id", "item_id", "client_tan", "portal", "module", "attempt")
@@ -70,13 +71,12 @@ def observed_db(postgres_server_url: str) -> Iterator[SeededDatabase]:
 
 @pytest.fixture(scope="module")
 def observed_redis(redis_url: str) -> Iterator[str]:
-    url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{REDIS_DB}"))
+    url = redis_url
     client = redis.Redis.from_url(url)
 
     def flush() -> None:
-        for pattern in REDIS_KEYS:
-            for key in client.scan_iter(match=pattern):
-                client.delete(key)
+        for key in client.scan_iter(match=f"{REDIS_PREFIX}:*"):
+            client.delete(key)
 
     flush()
     try:
@@ -95,7 +95,7 @@ def observed(
 ) -> Iterator[Observed]:
     tmp = tmp_path_factory.mktemp("observability")
     ports = Ports.pick()
-    settings = stack_settings(ports, tmp / "metrics", vhost_url, observed_redis)
+    settings = stack_settings(ports, tmp / "metrics", vhost_url, observed_redis, REDIS_PREFIX)
     running = start_observed_stack(observed_db, settings)
     try:
         config = write_config(tmp / "prometheus.yml", ports, unquote(urlsplit(vhost_url).path[1:]))

@@ -52,6 +52,7 @@ def build_limiter(settings: Settings, on_rate_change: RateListener | None = None
         return RedisRateLimiter.from_url(
             settings.redis_url,
             limits,
+            prefix=f"{settings.redis_key_prefix}:ratelimit",
             compound_after_s=compound_after_s,
             min_factor=min_factor,
             on_rate_change=on_rate_change,

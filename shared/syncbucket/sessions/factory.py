@@ -34,6 +34,7 @@ def build_session_cache(settings: Settings, cipher: CredentialCipher) -> Session
         return RedisSessionCache.from_url(
             settings.redis_url,
             cipher,
+            prefix=f"{settings.redis_key_prefix}:session",
             lock_lease_s=settings.session_login_lock_lease_seconds,
             lock_wait_s=settings.session_login_lock_wait_seconds,
         )
@@ -68,7 +69,9 @@ def check_lock_settings(settings: Settings) -> None:
 def build_login_breaker(settings: Settings) -> LoginBreaker:
     ttl_s = settings.login_breaker_ttl_seconds
     if settings.redis_url:
-        return RedisLoginBreaker.from_url(settings.redis_url, ttl_s=ttl_s)
+        return RedisLoginBreaker.from_url(
+            settings.redis_url, ttl_s=ttl_s, prefix=f"{settings.redis_key_prefix}:login-breaker"
+        )
     return InMemoryLoginBreaker(ttl_s=ttl_s)
 
 

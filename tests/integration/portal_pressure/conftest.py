@@ -3,9 +3,9 @@ its own), the simulator and the aggregator as real processes, shared by the modu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -24,10 +24,9 @@ from tests.integration.portal_pressure.simproc import SimulatorProcess
 from tests.support.db import TEST_KEY, scratch_postgres
 from tests.support.messaging_world import World
 
-# Redis database of these tests: the limiter, session and breaker keys have fixed names,
-# so they must not share one with a running stack (db 0) or the other tests (db 15).
-REDIS_DB = 12
-KEY_PATTERNS = ("syncbucket:ratelimit:*", "syncbucket:session:*", "syncbucket:login-breaker:*")
+# A key prefix of this run's own in whatever Redis database the URL names: nothing
+# else's keys are read or deleted (docs/architecture.md §13).
+REDIS_PREFIX = f"syncbucket-test-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -58,8 +57,9 @@ def pressure_db(postgres_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def pressure_redis(redis_url: str) -> str:
-    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{REDIS_DB}"))
+def pressure_redis(redis_url: str) -> Iterator[str]:
+    yield redis_url
+    forget_redis_keys(redis_url)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,7 @@ def base_settings(
         database_url=pressure_db,
         broker_url=vhost_url,
         redis_url=pressure_redis,
+        redis_key_prefix=REDIS_PREFIX,
         secret_key=TEST_KEY,
         traces_base_url=sim_process.traces_url,
         itportal_base_url=sim_process.itportal_url,
@@ -108,9 +109,8 @@ def engine(base_settings: Settings) -> Iterator[sa.Engine]:
 def forget_redis_keys(url: str) -> None:
     client = redis.Redis.from_url(url)
     try:
-        for pattern in KEY_PATTERNS:
-            for key in client.scan_iter(pattern):
-                client.delete(key)
+        for key in client.scan_iter(f"{REDIS_PREFIX}:*"):
+            client.delete(key)
     finally:
         client.close()
 

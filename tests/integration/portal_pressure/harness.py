@@ -50,6 +50,7 @@ def child_env(settings: Settings, **overrides: object) -> dict[str, str]:
         "database_url": settings.database_url,
         "broker_url": settings.broker_url,
         "redis_url": settings.redis_url,
+        "redis_key_prefix": settings.redis_key_prefix,
         "secret_key": settings.require_secret_key(),
         "traces_base_url": settings.traces_base_url,
         "itportal_base_url": settings.itportal_base_url,
