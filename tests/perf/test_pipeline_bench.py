@@ -28,6 +28,7 @@ from tests.e2e.conftest import RunningStack, SeededDatabase, seed_database, star
 from tests.e2e.processes import vm_hwm_kib
 from tests.perf.raw_dramatiq import noop_throughput
 from tests.support.db import scratch_postgres
+from tests.support.services import private_vhost
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -42,7 +43,7 @@ def bench(name: str, value: float, unit: str, **extra: object) -> None:
 
 
 def test_end_to_end_items_per_second_vs_raw_dramatiq(
-    e2e_stack: RunningStack, e2e_database: SeededDatabase, amqp_url: str
+    e2e_stack: RunningStack, e2e_database: SeededDatabase, e2e_broker_url: str
 ) -> None:
     headers = {"Authorization": f"Bearer {e2e_database.token}"}
     with httpx.Client(base_url=f"{e2e_stack.api_url}/api/v1", headers=headers, timeout=30) as api:
@@ -50,7 +51,7 @@ def test_end_to_end_items_per_second_vs_raw_dramatiq(
         run_id = start_run(api)
         final, seconds = wait_terminal(api, e2e_stack.stack, run_id, timeout=300)
     e2e = final["total_items"] / seconds
-    raw = noop_throughput(amqp_url, NOOP_MESSAGES, POOL_PROCESSES, POOL_THREADS)
+    raw = noop_throughput(e2e_broker_url, NOOP_MESSAGES, POOL_PROCESSES, POOL_THREADS)
     shape = {"processes": POOL_PROCESSES, "threads": POOL_THREADS}
     bench("e2e_items_per_second", e2e, "items/s", items=final["total_items"], **shape)
     bench("dramatiq_noop_messages_per_second", raw, "messages/s", messages=NOOP_MESSAGES, **shape)
@@ -83,9 +84,10 @@ def client_ids(url: str, count: int) -> list[int]:
 
 
 def test_peak_memory_of_coordinator_and_aggregator(postgres_server_url: str, amqp_url: str) -> None:
-    with scratch_postgres(postgres_server_url) as url:
+    # A vhost of its own: the session's e2e stack (still alive) must not take its messages.
+    with scratch_postgres(postgres_server_url) as url, private_vhost(amqp_url) as vhost:
         seeded = seed_database(url, BIG)
-        running = start_stack(seeded, amqp_url)
+        running = start_stack(seeded, vhost)
         try:
             measure_memory(running, seeded, client_ids(url, 1_000))
         finally:

@@ -19,6 +19,7 @@ from syncbucket.db.migrate import upgrade
 from syncbucket.db.session import make_session_factory, unit_of_work
 from tests.integration.coordinator.rabbit import purge_portal_queues
 from tests.support.db import scratch_postgres
+from tests.support.services import private_vhost
 from tests.unit.coordinator.process import free_port, output, start_coordinator, wait_healthy
 
 pytestmark = pytest.mark.integration
@@ -47,11 +48,18 @@ def seed_firm(database_url: str, tans: list[str]) -> str:
 
 
 @pytest.fixture
-def coordinator_url(database_url: str, amqp_url: str) -> Iterator[tuple[str, Any]]:
+def broker_url(amqp_url: str) -> Iterator[str]:
+    """A vhost of the test's own: its queues are nobody else's to read or purge."""
+    with private_vhost(amqp_url) as url:
+        yield url
+
+
+@pytest.fixture
+def coordinator_url(database_url: str, broker_url: str) -> Iterator[tuple[str, Any]]:
     port = free_port()
     env = {
         "SYNCBUCKET_DATABASE_URL": database_url,
-        "SYNCBUCKET_BROKER_URL": amqp_url,
+        "SYNCBUCKET_BROKER_URL": broker_url,
         "SYNCBUCKET_DISPATCH_INTERVAL_SECONDS": "0.2",
         "SYNCBUCKET_LOG_FORMAT": "human",
     }
@@ -63,7 +71,7 @@ def coordinator_url(database_url: str, amqp_url: str) -> Iterator[tuple[str, Any
         if process.poll() is None:
             process.kill()
             process.wait(10)
-        purge_portal_queues(amqp_url)
+        purge_portal_queues(broker_url)
 
 
 def wait_until_queued(client: httpx.Client, run_id: int, total: int) -> dict[str, Any]:
