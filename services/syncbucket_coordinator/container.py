@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from syncbucket.config import Settings
+from syncbucket.config import ConfigError, Settings
 from syncbucket.coordination.lease import LeaderLease
 from syncbucket.db.base import utcnow
 from syncbucket.db.engine import make_engine
@@ -152,9 +152,12 @@ def _lease_engine(db: sa.Engine) -> sa.Engine:
 
 def _broker_publisher(settings: Settings) -> tuple[WorkPublisher, Callable[[], None]]:
     if settings.broker_url is None:
-        logger.warning(
-            "SYNCBUCKET_BROKER_URL is unset: work goes to an in-process stub broker that no "
-            "worker of another process can consume; set it to serve real worker pools"
+        # Items released into an in-process broker reach no worker pool: the run would sit
+        # "in flight" for ever. The embedded footprint passes its own publisher instead.
+        raise ConfigError(
+            "SYNCBUCKET_BROKER_URL is not set: the coordinator would release items into an "
+            "in-process broker no worker pool can read. Set it to the RabbitMQ the pools use "
+            "(make stack does), or run everything in one process with `syncbucket demo`"
         )
     broker = make_broker(settings)
     return DramatiqWorkPublisher(broker), broker.close

@@ -1,42 +1,33 @@
-"""The entrypoint as a real process on SQLite and the stub broker: start, serve, SIGTERM."""
+"""The entrypoint as a real process on SQLite: what it refuses to start with."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.unit.coordinator.process import free_port, output, start_coordinator, wait_healthy
+from tests.unit.coordinator.process import free_port
 
 pytestmark = pytest.mark.slow
 
 
-def test_serves_then_exits_0_on_sigterm(sqlite_url: str) -> None:
-    port = free_port()
-    env = {
-        "SYNCBUCKET_DATABASE_URL": sqlite_url,
-        "SYNCBUCKET_BROKER_URL": "",  # the embedded stub broker
-        "SYNCBUCKET_LOG_FORMAT": "human",
-    }
-    process = start_coordinator(env, port)
-    try:
-        wait_healthy(process, f"http://127.0.0.1:{port}")
-        spec = httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5)
-        assert spec.status_code == 200
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        logged = output(process)
-        assert "received SIGTERM" in logged and "coordinator stopped" in logged
-        assert "loop dispatcher stopped" in logged and "loop reaper stopped" in logged
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+def test_refuses_to_dispatch_into_a_broker_no_worker_can_read(sqlite_url: str) -> None:
+    # (Serving and SIGTERM on a real broker: tests/integration/coordinator.)
+    env = {"SYNCBUCKET_DATABASE_URL": sqlite_url, "SYNCBUCKET_BROKER_URL": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "syncbucket_coordinator", "--port", str(free_port())],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SYNCBUCKET_BROKER_URL is not set" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
