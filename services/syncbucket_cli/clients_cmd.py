@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncbucket.clientmaster.csv_import import import_clients_csv
@@ -47,12 +48,24 @@ def _firm(session: Session, name: str | None) -> Firm:
 
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help=CSV_HELP)], firm: FirmOption = None) -> None:
-    """Add or update clients from a CSV (by TAN). Exit status 1 if any row was rejected."""
+    """Add or update clients from a CSV (by TAN). Exit status 1 if any row was rejected.
+
+    Rejected rows and warnings go to stderr with their lines; the summary to stdout. A
+    database error is one line (its text would quote rows' names, TANs and PANs), and
+    the transaction is rolled back so nothing is half imported.
+    """
     credentials_cipher = cipher()
     with transaction() as session:
-        report = import_clients_csv(session, _firm(session, firm).id, file, credentials_cipher)
+        try:
+            report = import_clients_csv(
+                session, _firm(session, firm).id, file, credentials_cipher
+            )
+        except SQLAlchemyError as exc:
+            fail(f"the database refused the import ({type(exc).__name__}); nothing was imported")
     for error in report.errors:
         typer.secho(str(error), fg=typer.colors.YELLOW, err=True)
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     typer.echo(report.summary())
     if report.rejected:
         raise typer.Exit(1)
@@ -99,3 +112,104 @@ def seed_demo_(
         typer.echo(f"created firm {report.firm.name!r}")
         typer.echo(f"API token (shown only now, store it safely): {report.token}")
     typer.echo(f"{report.summary()} in {elapsed:.1f}s")
+
+
+# --- syncbucket clients edit ----------------------------------------------------------
+# Appended below the other commands (not merged into the imports at the top) so that
+# concurrent edits of this module stay independent. The rules are the web form's and
+# PATCH /api/v1/clients/{id}'s (docs/api.md, "Edit a client").
+
+import sys  # noqa: E402
+
+from syncbucket.clientmaster.patching import (  # noqa: E402
+    ClientPatch,
+    PortalLogin,
+    client_id_by_tan,
+    patch_client,
+)
+from syncbucket.domain.portals import Portal  # noqa: E402
+
+FROM_STDIN_HELP = "read the {title} password from the next line of standard input"
+
+
+def _password(portal: Portal, from_stdin: bool) -> str:
+    """A password from stdin (one line each, TRACES first) or a hidden prompt, never argv:
+    a flag value would stay in the shell history and in ``ps`` for anyone on the host."""
+    title = PORTAL_LABELS.get(portal.value, portal.value)
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail(f"--{portal.value}-password-stdin: no line left on standard input")
+        return line.rstrip("\r\n")
+    return str(typer.prompt(f"{title} password", hide_input=True))
+
+
+@app.command("edit")
+def edit(
+    tan: Annotated[str, typer.Argument(help="the client's TAN (its identity: not editable)")],
+    firm: FirmOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="new name")] = None,
+    pan: Annotated[str | None, typer.Option("--pan", help="new PAN")] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option(
+            "--activate/--deactivate",
+            help="an inactive client is left out of new runs and schedules",
+            show_default=False,
+        ),
+    ] = None,
+    traces_user: Annotated[
+        str | None, typer.Option("--traces-user", help="new TRACES user id (asks the password)")
+    ] = None,
+    traces_password_stdin: Annotated[
+        bool,
+        typer.Option("--traces-password-stdin", help=FROM_STDIN_HELP.format(title="TRACES")),
+    ] = False,
+    itportal_user: Annotated[
+        str | None,
+        typer.Option("--itportal-user", help="new IT portal user id (asks the password)"),
+    ] = None,
+    itportal_password_stdin: Annotated[
+        bool,
+        typer.Option("--itportal-password-stdin", help=FROM_STDIN_HELP.format(title="IT portal")),
+    ] = False,
+    remove: Annotated[
+        list[Portal] | None,
+        typer.Option("--remove-credentials", help="delete a portal's stored login (repeatable)"),
+    ] = None,
+) -> None:
+    """Edit or deactivate one client; only the options given change.
+
+    Passwords are never option values: with --<portal>-user the password is asked
+    (hidden), or read from standard input with --<portal>-password-stdin.
+    """
+    users = {Portal.TRACES: traces_user, Portal.ITPORTAL: itportal_user}
+    from_stdin = {Portal.TRACES: traces_password_stdin, Portal.ITPORTAL: itportal_password_stdin}
+    for portal, wanted in from_stdin.items():
+        if wanted and users[portal] is None:
+            fail(f"--{portal.value}-password-stdin needs --{portal.value}-user")
+    logins = {
+        portal: PortalLogin(user, _password(portal, from_stdin[portal]))
+        for portal, user in users.items()
+        if user is not None
+    }
+    patch = ClientPatch(
+        name=name,
+        pan=pan,
+        active=active,
+        set_credentials=logins,
+        remove_credentials=frozenset(remove or ()),
+    )
+    if patch.is_empty():
+        fail("nothing to change: give --name, --pan, --activate/--deactivate or credentials")
+    credentials_cipher = cipher()
+    with transaction() as session:
+        chosen = _firm(session, firm)
+        client_id = client_id_by_tan(session, chosen.id, tan)
+        result = patch_client(session, chosen.id, client_id, patch, credentials_cipher)
+    changes = [label for label, given in (("name", name), ("PAN", pan)) if given is not None]
+    if active is not None:
+        changes.append("activated" if active else "deactivated")
+    changes += [f"{p.value} login set" for p in result.changed_credentials]
+    changes += [f"{p.value} login removed" for p in result.removed_credentials]
+    typer.echo(f"updated client {tan.strip().upper()}: {', '.join(changes)}")

@@ -12,7 +12,9 @@ from rich.table import Table
 
 from syncbucket.clientmaster.firms import create_firm, find_firm, list_firms
 from syncbucket.config import load_settings
+from syncbucket.db import api_tokens
 from syncbucket.db.base import utcnow
+from syncbucket.db.firms import ApiToken
 from syncbucket.intake import integration_secrets
 from syncbucket_cli.runtime import cipher, fail, transaction
 
@@ -111,3 +113,100 @@ def _print_secrets(listed: list[integration_secrets.SecretInfo], now: datetime) 
             state = "expired"
         table.add_row(info.prefix + "…", f"{info.created_at:%Y-%m-%d %H:%M}", state)
     Console().print(table)
+
+
+# --- syncbucket firms token create|list|revoke ------------------------------------------
+# docs/api.md ("Authentication") says how the tokens are used.
+
+
+token_app = typer.Typer(
+    help="A firm's API tokens: issue one, list them (never the token), revoke one.",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+FirmName = Annotated[str, typer.Argument(help="the firm's name (syncbucket firms list)")]
+
+
+@token_app.callback()
+def _token_group() -> None:
+    """A firm's API tokens (the API's bearer tokens, docs/api.md)."""
+
+
+@token_app.command("create")
+def token_create(
+    name: FirmName,
+    label: Annotated[
+        str | None, typer.Option("--label", help="what the token is for, shown by list")
+    ] = None,
+) -> None:
+    """Issue a new API token for the firm and print it once: only its hash is stored."""
+    with transaction() as session:
+        firm = find_firm(session, name)
+        if firm is None:
+            fail(f"no firm named {name!r} (syncbucket firms list)")
+        token = api_tokens.issue_token(session, firm, label=label, created_by="cli")
+    typer.echo(f"firm {name!r}: new API token (shown only now, store it safely): {token}")
+
+
+@token_app.command("list")
+def token_list(
+    name: FirmName,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The firm's tokens, newest first: id, prefix, label, created, revoked. Never the token."""
+    with transaction() as session:
+        firm = find_firm(session, name)
+        if firm is None:
+            fail(f"no firm named {name!r} (syncbucket firms list)")
+        tokens = api_tokens.list_tokens(session, firm.id)
+        rows = [_token_row(token) for token in tokens]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("Id", "Token", "Label", "Created (UTC)", "Revoked (UTC)")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            f"{row['prefix']}…",
+            str(row["label"] or ""),
+            _minute(row["created_at"]),
+            _minute(row["revoked_at"]) or "live",
+        )
+    Console().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: FirmName,
+    token_id: Annotated[int, typer.Argument(help="the token's id (syncbucket firms token list)")],
+) -> None:
+    """Revoke one of the firm's tokens at once: requests bearing it get 401 from then on.
+
+    Scoped to the firm: another firm's token id is "not found", never revoked.
+    """
+    with transaction() as session:
+        firm = find_firm(session, name)
+        if firm is None:
+            fail(f"no firm named {name!r} (syncbucket firms list)")
+        revoked = api_tokens.revoke_token_id(session, firm.id, token_id)
+    if not revoked:
+        fail(f"firm {name!r} has no live token with id {token_id} (syncbucket firms token list)")
+    typer.echo(f"revoked token {token_id} of firm {name!r}")
+
+
+def _token_row(token: ApiToken) -> dict[str, str | int | None]:
+    """What may be shown about a token: never its hash, and the plaintext is not stored."""
+    return {
+        "id": token.id,
+        "prefix": token.token_prefix,
+        "label": token.label,
+        "created_by": token.created_by,
+        "created_at": token.created_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+def _minute(value: str | int | None) -> str:
+    """An ISO timestamp of :func:`_token_row` as ``YYYY-MM-DD HH:MM``; ``""`` for none."""
+    return str(value)[:16].replace("T", " ") if value else ""

@@ -41,16 +41,26 @@ _WRONG_KIND = frozenset(
 
 
 class ApiError(Exception):
-    """An HTTP error this package raises on purpose."""
+    """An HTTP error this package raises on purpose.
+
+    ``fields`` (``[{"field": ..., "message": ...}]``) is for a 422 the library, not
+    pydantic, decided: the body has the same shape as a validation error's.
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        fields: Sequence[Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.fields = [dict(f) for f in fields] if fields is not None else None
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -81,7 +91,9 @@ def _field_message(field: str, error: Mapping[str, Any]) -> str:
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+    extra = {"fields": exc.fields} if exc.fields is not None else {}
+    body = error_body(exc.code, exc.message, **extra)
+    return JSONResponse(body, exc.status, headers=exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

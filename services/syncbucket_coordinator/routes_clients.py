@@ -1,4 +1,5 @@
 """``GET /clients``: the firm's clients, filtered, sorted and paged in SQL, as on the web page.
+``PATCH /clients/{id}``: change one client's name, PAN, active flag or portal logins.
 
 Which portals have credentials and what the portal said at the last login, per module
 when it last synced and whether the last attempt failed; never a credential.
@@ -9,20 +10,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from syncbucket.clientmaster.directory import ClientEntry, SortKey, directory_page
+from syncbucket.clientmaster.directory import ClientEntry, SortKey, client_entry, directory_page
+from syncbucket.clientmaster.errors import ClientNotFound, InvalidClientEdit
 from syncbucket.clientmaster.filters import ClientFilter, CredentialFilter, InvalidFilter
+from syncbucket.clientmaster.patching import patch_client
+from syncbucket.config import ConfigError
+from syncbucket.crypto import CredentialCipher
 from syncbucket.db.session import unit_of_work
-from syncbucket.domain.portals import ModuleKey
+from syncbucket.domain.portals import ModuleKey, Portal
 from syncbucket_coordinator.auth import Firm, Root
 from syncbucket_coordinator.errors import ApiError
 from syncbucket_coordinator.schemas import (
     ERROR_RESPONSES,
     ClientOut,
     ClientPage,
+    ErrorOut,
     ModuleStateOut,
+    Responses,
 )
+from syncbucket_coordinator.schemas_clients import EditClientRequest
+from syncbucket_coordinator.schemas_in import MAX_ID
 
 router = APIRouter(tags=["clients"], responses=ERROR_RESPONSES)
 
@@ -99,3 +108,83 @@ def get_clients(
         total=page.total,
         next_offset=page.next_offset,
     )
+
+
+EDIT_RESPONSES: Responses = {
+    404: {
+        "model": ErrorOut,
+        "description": "no such client for this firm (another firm's client looks the same)",
+        "content": {
+            "application/json": {
+                "example": {"error": "client_not_found", "message": "client 42 not found"}
+            }
+        },
+    },
+    422: {
+        "model": ErrorOut,
+        "description": "invalid request; ``fields`` names each offending field",
+        "content": {
+            "application/json": {
+                "example": {
+                    "error": "invalid_request",
+                    "message": "credentials.traces.password: traces_password is empty but "
+                    "traces_user is given",
+                    "fields": [
+                        {
+                            "field": "credentials.traces.password",
+                            "message": "traces_password is empty but traces_user is given",
+                        }
+                    ],
+                }
+            }
+        },
+    },
+    503: {"model": ErrorOut, "description": "SYNCBUCKET_SECRET_KEY is not set (not_configured)"},
+}
+
+
+def _body_field(library_field: str) -> str:
+    """The library's CSV column (``traces_user``) as the body's ``credentials.traces.user``."""
+    portal, _, part = library_field.rpartition("_")
+    if part in {"user", "password"} and portal in {p.value for p in Portal}:
+        return f"credentials.{portal}.{part}"
+    return library_field
+
+
+@router.patch(
+    "/clients/{client_id}",
+    response_model=ClientOut,
+    summary="Edit or deactivate one client",
+    responses=EDIT_RESPONSES,
+)
+def patch_client_route(
+    firm: Firm,
+    root: Root,
+    body: EditClientRequest,
+    client_id: Annotated[int, Path(ge=1, le=MAX_ID, description="the client's id")],
+) -> ClientOut:
+    """Change only the fields given; the rules are the CSV import's and the web form's.
+
+    Credentials are write-only: the answer says which portals have a login and what the
+    portal said of it, never the login itself (docs/api.md, "Edit a client").
+    """
+    try:
+        # As the web app's edit form does, the key is needed to save any edit.
+        cipher = CredentialCipher(root.settings.require_secret_key())
+    except ConfigError as exc:
+        raise ApiError(503, "not_configured", str(exc)) from None
+    try:
+        with unit_of_work(root.sessions) as session:
+            patch_client(session, firm.id, client_id, body.patch(), cipher)
+            entry = client_entry(session, firm.id, client_id)
+    except ClientNotFound as exc:
+        raise ApiError(404, "client_not_found", str(exc)) from None
+    except InvalidClientEdit as exc:
+        field = _body_field(exc.field)
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{field}: {exc.message}",
+            fields=[{"field": field, "message": exc.message}],
+        ) from None
+    return _out(entry)

@@ -208,7 +208,7 @@ class WorkActor:
         if isinstance(result, OutcomeMessage):
             self._broker.enqueue(outcome_envelope(result))
             note_reported(self._deps, work)
-            record.item_finished(work.portal, work.module, result.status)
+            record.item_finished(work.portal, work.module, result.status, result.error_code)
             with log_context(error_code=result.error_code):
                 log.info(
                     "item %s %s after %s attempt(s)%s",

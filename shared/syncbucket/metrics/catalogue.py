@@ -82,7 +82,7 @@ C, G, H = "counter", "gauge", "histogram"
 SPECS: tuple[Spec, ...] = (
     # workers
     Spec("items_processed", C, "syncbucket_items_processed_total",
-         "Items finished by a worker.", ("portal", "module", "outcome")),
+         "Items finished by a worker.", ("portal", "module", "outcome", "error_code")),
     Spec("item_duration", H, "syncbucket_item_duration_seconds",
          "Wall time of one attempt of one item.", ("portal", "module"), ITEM_BUCKETS),
     Spec("portal_requests", C, "syncbucket_portal_requests_total",

@@ -26,6 +26,33 @@ SLOWDOWN_REASONS: frozenset[str] = frozenset({"429", "5xx_burst"})
 ERROR_REASONS: frozenset[str] = frozenset(
     {c.value for c in ErrorCode} | {"timed_out", "internal_error", "missing_credentials"}
 )
+#: ``error_code`` of ``syncbucket_items_processed_total`` for an item that did not fail
+#: (``succeeded`` / ``skipped``). A real value rather than ``""``: Prometheus treats an
+#: empty label as an absent one, so ``error_code="none"`` is easier to select (docs/metrics.md).
+NO_ERROR = "none"
+#: Every final failure code an item can carry: the portal taxonomy, the worker's own
+#: ``timed_out`` / ``internal_error`` (pipeline/retry_policy.py) and
+#: ``credentials_unreadable`` (pipeline/work_items.py). Literals, not imports: the pipeline
+#: imports the metrics, not the other way round.
+ITEM_ERROR_CODES: frozenset[str] = ERROR_REASONS | {"credentials_unreadable"}
+#: The ``error_code`` groups of the dashboard's "Failures by cause" panel (docs/metrics.md):
+#: what the firm fixes in its client master, and what the portal is doing to us.
+FIRM_ERROR_CODES: frozenset[str] = frozenset(
+    {"invalid_credentials", "locked", "missing_credentials", "credentials_unreadable"}
+)
+PORTAL_ERROR_CODES: frozenset[str] = frozenset(
+    {
+        "portal_server_error",
+        "portal_timeout",
+        "portal_connection_error",
+        "portal_unexpected_response",
+        "portal_truncated_response",
+        "portal_error_page",
+        "portal_maintenance",
+        "portal_rate_limited",
+        "timed_out",
+    }
+)
 LOGIN_RESULTS: frozenset[str] = frozenset(
     {"success", "rejected", "locked", "error", "skipped_breaker"}
 )
@@ -53,6 +80,14 @@ def bounded(value: object, allowed: Iterable[str]) -> str:
     """``value`` as a label if it is one of ``allowed``, else :data:`OTHER`."""
     text = str(getattr(value, "value", value))
     return text if text in allowed else OTHER
+
+
+def item_error_code(outcome: str, error_code: str | None) -> str:
+    """The ``error_code`` label of a finished item: :data:`NO_ERROR` unless it failed,
+    then its code if it is in :data:`ITEM_ERROR_CODES`, else :data:`OTHER`."""
+    if outcome != "failed":
+        return NO_ERROR
+    return bounded(error_code, ITEM_ERROR_CODES) if error_code else OTHER
 
 
 def status_class(status_code: int) -> str:

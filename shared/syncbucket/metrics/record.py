@@ -32,8 +32,12 @@ def init_worker_series(portal: str) -> None:
     m, p = get_metrics(), lb.bounded(portal, lb.PORTALS)
     for module in modules_for(p):
         m.item_duration.labels(p, module.value)
-        for outcome in lb.ITEM_OUTCOMES:
-            m.items_processed.labels(p, module.value, outcome)
+        # Every (outcome, error_code) pair item_finished can produce, so the first failure
+        # of a kind is seen by rate(): per module 2 + |ITEM_ERROR_CODES| + other series.
+        for outcome in sorted(lb.ITEM_OUTCOMES - {"failed"}):
+            m.items_processed.labels(p, module.value, outcome, lb.NO_ERROR)
+        for code in sorted(lb.ITEM_ERROR_CODES | {lb.OTHER}):
+            m.items_processed.labels(p, module.value, "failed", code)
     for status in lb.STATUS_CLASSES:
         m.portal_requests.labels(p, status)
     for result in lb.LOGIN_RESULTS:
@@ -52,11 +56,15 @@ def item_attempt(portal: str, module: str, seconds: float) -> None:
     ).observe(seconds)
 
 
-def item_finished(portal: str, module: str, outcome: str) -> None:
+def item_finished(portal: str, module: str, outcome: str, error_code: str | None = None) -> None:
+    """An item's final outcome; ``error_code`` is its failure code (ignored unless failed),
+    mapped onto :data:`~syncbucket.metrics.labels.ITEM_ERROR_CODES` so it stays bounded."""
+    bounded_outcome = lb.bounded(outcome, lb.ITEM_OUTCOMES)
     get_metrics().items_processed.labels(
         lb.bounded(portal, lb.PORTALS),
         lb.bounded(module, lb.MODULES),
-        lb.bounded(outcome, lb.ITEM_OUTCOMES),
+        bounded_outcome,
+        lb.item_error_code(bounded_outcome, error_code),
     ).inc()
 
 

@@ -107,3 +107,17 @@ def test_the_dashboard_file_is_the_one_provisioned() -> None:
     provider = yaml.safe_load((PROVISIONING / "dashboards" / "syncbucket.yml").read_text())
     assert provider["providers"][0]["options"]["path"].endswith("/syncbucket")
     assert DASHBOARD.parent.name == "dashboards"
+
+
+def test_failures_by_cause_groups_match_the_label_vocabulary() -> None:
+    """The panel's regexes are the groups of ``syncbucket.metrics.labels`` (docs/metrics.md)."""
+    from syncbucket.metrics import labels
+
+    panel = next(p for p in iter_panels(load()) if p["title"] == "Failures by cause")
+    firm, portal, other = (t["expr"] for t in panel["targets"])
+    firm_codes = "|".join(sorted(labels.FIRM_ERROR_CODES))
+    portal_codes = "|".join(sorted(labels.PORTAL_ERROR_CODES))
+    assert f'error_code=~"{firm_codes}"' in firm
+    assert f'error_code=~"{portal_codes}"' in portal
+    assert f'error_code!~"{firm_codes}|{portal_codes}"' in other
+    assert all('outcome="failed"' in t["expr"] for t in panel["targets"])

@@ -43,7 +43,12 @@ def test_a_failing_item_counts_its_attempts_retries_and_outcome(
 ) -> None:
     sim.set_faults("itportal", error_5xx_rate=1.0)
     before = {
-        "failed": value("syncbucket_items_processed_total", **ITEM, outcome="failed"),
+        "failed": value(
+            "syncbucket_items_processed_total",
+            **ITEM,
+            outcome="failed",
+            error_code="portal_server_error",
+        ),
         "retries": value(
             "syncbucket_retries_total", portal="itportal", reason="portal_server_error"
         ),
@@ -62,7 +67,12 @@ def test_a_failing_item_counts_its_attempts_retries_and_outcome(
         assert time.monotonic() < deadline
         time.sleep(0.02)
     after = {
-        "failed": value("syncbucket_items_processed_total", **ITEM, outcome="failed"),
+        "failed": value(
+            "syncbucket_items_processed_total",
+            **ITEM,
+            outcome="failed",
+            error_code="portal_server_error",
+        ),
         "retries": value(
             "syncbucket_retries_total", portal="itportal", reason="portal_server_error"
         ),

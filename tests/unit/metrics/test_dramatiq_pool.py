@@ -81,7 +81,10 @@ def test_pool_serves_syncbucket_and_dramatiq_metrics(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(pool.pid, signal.SIGKILL)
             pool.wait()
-    assert 'syncbucket_items_processed_total{module="return_summary",outcome="succeeded",' in body
+    assert (
+        'syncbucket_items_processed_total{error_code="none",module="return_summary",'
+        'outcome="succeeded",' in body
+    )
     line = next(x for x in body.splitlines() if x.startswith("syncbucket_items_processed_total{"))
     assert line.endswith(" 2.0"), "two worker processes, summed"
     assert 'syncbucket_ratelimit_limit_per_second{portal="traces"} 5.0' in body

@@ -76,7 +76,12 @@ def test_two_processes_aggregate_in_one_directory(tmp_path: Path) -> None:
     run_python(WRITER.format(directory=str(directory), effective=4.0, pending=3))
     assert len(list(directory.glob("counter_*.db"))) == 2
 
-    labels = {"portal": "traces", "module": "return_summary", "outcome": "succeeded"}
+    labels = {
+        "portal": "traces",
+        "module": "return_summary",
+        "outcome": "succeeded",
+        "error_code": "none",
+    }
     assert sample(directory, "syncbucket_items_processed_total", labels) == 6.0  # summed
     rate = {"portal": "traces"}
     assert sample(directory, "syncbucket_ratelimit_limit_per_second", rate) == 5.0  # max
@@ -115,7 +120,7 @@ def test_serve_metrics_exposes_the_directory(tmp_path: Path) -> None:
             body = response.read().decode()
     finally:
         server.close()
-    assert 'syncbucket_items_processed_total{module="return_summary"' in body
+    assert 'syncbucket_items_processed_total{error_code="none",module="return_summary"' in body
 
 
 def test_dramatiq_middleware_writes_into_the_pool_directory(tmp_path: Path) -> None:

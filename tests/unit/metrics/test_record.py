@@ -41,8 +41,9 @@ def test_item_and_request_observations() -> None:
         portal="traces",
         module="return_summary",
         outcome="failed",
+        error_code="portal_timeout",
     )
-    record.item_finished("traces", "return_summary", "failed")
+    record.item_finished("traces", "return_summary", "failed", "portal_timeout")
     record.item_attempt("traces", "return_summary", 1.5)
     record.portal_request("traces", 429, 0.2)
     record.portal_request("traces", "timeout", None)
@@ -52,12 +53,49 @@ def test_item_and_request_observations() -> None:
             portal="traces",
             module="return_summary",
             outcome="failed",
+            error_code="portal_timeout",
         )
         == before + 1
     )
     assert value("syncbucket_portal_requests_total", portal="traces", status_class="429") >= 1
     assert value("syncbucket_portal_requests_total", portal="traces", status_class="timeout") >= 1
     assert value("syncbucket_item_duration_seconds_count", portal="traces", module="return_summary")
+
+
+ITEM = {"portal": "itportal", "module": "fetch_challans"}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code", "expected"),
+    [
+        ("failed", "invalid_credentials", "invalid_credentials"),
+        ("failed", ErrorCode.LOCKED, "locked"),
+        ("failed", "timed_out", "timed_out"),
+        ("failed", "internal_error", "internal_error"),
+        ("failed", "credentials_unreadable", "credentials_unreadable"),
+        ("failed", "TAN AAAA12345B rejected", "other"),  # never an unbounded value
+        ("failed", None, "other"),
+        ("succeeded", None, "none"),
+        ("skipped", "portal_maintenance", "none"),  # a code only counts on a failure
+    ],
+)
+def test_items_carry_a_bounded_error_code(outcome: str, code: str | None, expected: str) -> None:
+    sample = {**ITEM, "outcome": outcome, "error_code": expected}
+    before = value("syncbucket_items_processed_total", **sample)
+    record.item_finished(ITEM["portal"], ITEM["module"], outcome, code)
+    assert value("syncbucket_items_processed_total", **sample) == before + 1
+
+
+def test_every_portal_error_code_is_in_the_item_vocabulary() -> None:
+    from syncbucket.pipeline.retry_policy import INTERNAL_ERROR, TIMED_OUT
+    from syncbucket.pipeline.work_items import CREDENTIALS_UNREADABLE
+
+    expected = {c.value for c in ErrorCode} | {INTERNAL_ERROR, TIMED_OUT, CREDENTIALS_UNREADABLE}
+    assert expected <= labels.ITEM_ERROR_CODES
+    assert labels.NO_ERROR not in labels.ITEM_ERROR_CODES
+    groups = labels.FIRM_ERROR_CODES | labels.PORTAL_ERROR_CODES
+    assert groups <= labels.ITEM_ERROR_CODES
+    assert not labels.FIRM_ERROR_CODES & labels.PORTAL_ERROR_CODES
 
 
 def test_dispatcher_tick_reports_missing_portals_as_empty() -> None:
@@ -97,6 +135,9 @@ def test_run_and_outbox_facts() -> None:
 
 def test_worker_series_start_at_zero() -> None:
     record.init_worker_series("itportal")
+    for outcome, code in [("failed", "locked"), ("failed", "other"), ("succeeded", "none")]:
+        sample = {**ITEM, "outcome": outcome, "error_code": code}
+        assert REGISTRY.get_sample_value("syncbucket_items_processed_total", sample) is not None
     assert (
         REGISTRY.get_sample_value(
             "syncbucket_portal_requests_total", {"portal": "itportal", "status_class": "5xx"}
