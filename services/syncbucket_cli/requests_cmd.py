@@ -65,8 +65,10 @@ def _secret(secret_file: Path | None) -> str:
 def _data(
     all_clients: bool, tans: list[str] | None, modules: str, key: str | None
 ) -> dict[str, Any]:
-    if all_clients == bool(tans):
-        fail("choose the clients: --all, or --tan TAN (repeatable), not both")
+    if all_clients and tans:
+        fail("choose the clients one way: --all, or --tan TAN (repeatable), not both")
+    if not all_clients and not tans:
+        fail("no clients chosen: add --all for every active client, or --tan TAN (repeat it)")
     try:
         chosen = (
             "all" if modules.strip() == "all" else [m.value for m in parse_module_keys(modules)]

@@ -60,15 +60,22 @@ def parse_modules(text: str) -> list[ModuleKey]:
 
 def selection(all_clients: bool, tans: list[str] | None) -> list[str] | None:
     """None = every active client; else the TANs given. Exactly one of the two."""
-    if all_clients == bool(tans):
-        fail("choose the clients: --all, or --client TAN (repeatable), not both")
+    if all_clients and tans:
+        fail("choose the clients one way: --all, or --client TAN (repeatable), not both")
+    if not all_clients and not tans:
+        fail("no clients chosen: add --all for every active client, or --client TAN (repeat it)")
     return None if all_clients else [tan.strip().upper() for tan in tans or []]
 
 
 @app.command("start")
 def start(
     modules: Annotated[
-        str, typer.Option("--modules", "-m", help="module keys, comma-separated, or all")
+        str,
+        typer.Option(
+            "--modules",
+            "-m",
+            help=f"module keys, comma-separated, or all: {', '.join(k.value for k in ModuleKey)}",
+        ),
     ],
     all_clients: Annotated[bool, typer.Option("--all", help="every active client")] = False,
     client: Annotated[list[str] | None, typer.Option("--client", "-c", help="TAN; repeat")] = None,
