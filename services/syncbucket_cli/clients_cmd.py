@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +19,15 @@ from syncbucket.clientmaster.demo_clients import MAX_DEMO_CLIENTS
 from syncbucket.clientmaster.errors import FirmAmbiguousError
 from syncbucket.clientmaster.firms import resolve_firm
 from syncbucket.clientmaster.listing import ClientSummary, list_clients
+from syncbucket.clientmaster.patching import (
+    ClientPatch,
+    PortalLogin,
+    client_id_by_tan,
+    patch_client,
+)
 from syncbucket.clientmaster.seed import DEFAULT_DEMO_FIRM, seed_demo
 from syncbucket.db.firms import Firm
-from syncbucket.domain.portals import PORTAL_TITLES
+from syncbucket.domain.portals import PORTAL_TITLES, Portal
 from syncbucket_cli.runtime import cipher, fail, transaction
 
 app = typer.Typer(help="A firm's clients and their portal credentials.", no_args_is_help=True)
@@ -57,9 +64,7 @@ def import_(file: Annotated[Path, typer.Argument(help=CSV_HELP)], firm: FirmOpti
     credentials_cipher = cipher()
     with transaction() as session:
         try:
-            report = import_clients_csv(
-                session, _firm(session, firm).id, file, credentials_cipher
-            )
+            report = import_clients_csv(session, _firm(session, firm).id, file, credentials_cipher)
         except SQLAlchemyError as exc:
             fail(f"the database refused the import ({type(exc).__name__}); nothing was imported")
     for error in report.errors:
@@ -115,19 +120,9 @@ def seed_demo_(
 
 
 # --- syncbucket clients edit ----------------------------------------------------------
-# Appended below the other commands (not merged into the imports at the top) so that
-# concurrent edits of this module stay independent. The rules are the web form's and
+# The rules are the web form's and
 # PATCH /api/v1/clients/{id}'s (docs/api.md, "Edit a client").
 
-import sys  # noqa: E402
-
-from syncbucket.clientmaster.patching import (  # noqa: E402
-    ClientPatch,
-    PortalLogin,
-    client_id_by_tan,
-    patch_client,
-)
-from syncbucket.domain.portals import Portal  # noqa: E402
 
 FROM_STDIN_HELP = "read the {title} password from the next line of standard input"
 

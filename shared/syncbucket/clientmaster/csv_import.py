@@ -4,6 +4,11 @@ A TAN already in the firm updates that client (name, PAN, and each portal creden
 given in the row); a new TAN creates one. Bad rows are reported and skipped; the good
 ones are saved in the caller's transaction. Credentials are encrypted before they reach
 the session; nothing here logs or raises with a password in it.
+
+The report accounts for every physical line of the file (docs/web.md, "Import
+clients"): saved, rejected with a reason, or blank. A client left with no portal
+credentials at all is saved -- the Client Master lists it under "credentials missing"
+-- and named in ``warnings`` so nobody expects it to sync.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from typing import TextIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from syncbucket.clientmaster.csv_rows import ClientRow, ParsedCsv, RowError, parse_client_csv
+from syncbucket.clientmaster.csv_rows import (
+    ClientRow,
+    LineSpan,
+    ParsedCsv,
+    RowError,
+    RowProblem,
+    line_of_offset,
+    parse_client_csv,
+)
 from syncbucket.clientmaster.errors import CsvFormatError
 from syncbucket.clientmaster.sync_state import forget_login_state
 from syncbucket.crypto import CredentialCipher
@@ -26,13 +39,24 @@ from syncbucket.db.clients import Client, ClientCredential
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
+NO_CREDENTIALS = (
+    "no portal credentials: saved, but it cannot be synced until a TRACES or IT-portal "
+    "user and password are added"
+)
 
 
 @dataclass
 class ImportReport:
+    """What an import did. ``errors`` are rejected rows; ``warnings`` are saved rows that
+    need attention; ``spans`` cover every physical line of the file exactly once."""
+
     new: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    spans: list[LineSpan] = field(default_factory=list)
+    line_count: int = 0
+    blank_lines: int = 0
 
     @property
     def imported(self) -> int:
@@ -43,10 +67,15 @@ class ImportReport:
         return len(self.errors)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.imported} imported ({self.new} new, {self.updated} updated), "
             f"{self.rejected} rejected"
         )
+        if self.warnings:
+            text += f", {len(self.warnings)} saved without any portal credentials"
+        if self.blank_lines:
+            text += f", {self.blank_lines} blank line{'s' if self.blank_lines > 1 else ''} skipped"
+        return text
 
 
 def import_clients_csv(
@@ -55,7 +84,15 @@ def import_clients_csv(
     """Validate ``source`` and save its good rows; raise :class:`CsvFormatError` if unreadable."""
     parsed = _parse(source)
     new, updated = save_clients(session, firm_id, parsed.rows, cipher)
-    report = ImportReport(new=new, updated=updated, errors=parsed.errors)
+    report = ImportReport(
+        new=new,
+        updated=updated,
+        errors=parsed.errors,
+        warnings=_without_credentials(session, firm_id, parsed.rows),
+        spans=parsed.spans,
+        line_count=parsed.line_count,
+        blank_lines=parsed.blank_lines,
+    )
     logger.info(
         "client import for firm %s: %s", firm_id, report.summary(), extra={"firm_id": firm_id}
     )
@@ -78,7 +115,7 @@ def decode_csv(data: bytes, *, name: str = "the file") -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = line_of_offset(data, exc.start)
         raise CsvFormatError(
             f"{name} is not UTF-8 text (first bad byte on line {line}): "
             "save it as 'CSV UTF-8' and import it again"
@@ -103,6 +140,25 @@ def save_clients(
     _save_credentials(session, clients, cipher)
     new = sum(1 for row in rows if row.tan not in existing)
     return new, len(rows) - new
+
+
+def _without_credentials(
+    session: Session, firm_id: int, rows: Sequence[ClientRow]
+) -> list[RowError]:
+    """A warning for each saved row whose client now has no credential for any portal
+    (a row with empty credentials keeps what is stored, so only the database knows)."""
+    bare = [row for row in rows if not row.credentials]
+    if not bare:
+        return []
+    clients = _clients_by_tan(session, firm_id, [row.tan for row in bare])
+    ids = [client.id for client in clients.values()]
+    with_credentials = {client_id for client_id, _ in _credentials_by_key(session, ids)}
+    problem = RowProblem(None, NO_CREDENTIALS)
+    return [
+        RowError.of(row.line, [problem], row.last_line)
+        for row in bare
+        if clients[row.tan].id not in with_credentials
+    ]
 
 
 def _clients_by_tan(session: Session, firm_id: int, tans: Sequence[str]) -> dict[str, Client]:

@@ -61,7 +61,7 @@ def test_start_some_clients_in_plain_text(tans: list[str]) -> None:
     ("args", "message"),
     [
         (["--all", "--client", "X", "-m", "all"], "--all, or --client"),
-        (["-m", "all"], "--all, or --client"),
+        (["-m", "all"], "no clients chosen: add --all"),
         (["--all", "-m", "return_summary,bogus"], "unknown module(s) bogus"),
         (["--client", "ZZZZ99999Z", "-m", "all"], "ZZZZ99999Z"),
         (["--all", "-m", "all", "--firm", "Nobody"], "no firm named 'Nobody'"),

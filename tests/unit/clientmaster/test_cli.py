@@ -105,7 +105,10 @@ def test_clean_import_exits_zero(database: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "ok.csv", MIXED_ROWS[0], MIXED_ROWS[-1])
     result = clients("import", str(path), "--firm", "Acme")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "2 imported (2 new, 0 updated), 0 rejected"
+    assert result.stdout.strip() == (
+        "2 imported (2 new, 0 updated), 0 rejected, 1 saved without any portal credentials"
+    )
+    assert "warning: line 3: no portal credentials" in result.stderr
 
 
 def test_import_file_errors_exit_two(database: str, tmp_path: Path) -> None:

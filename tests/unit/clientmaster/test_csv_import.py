@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from syncbucket.clientmaster.csv_import import import_clients_csv
+from syncbucket.clientmaster.csv_import import NO_CREDENTIALS, import_clients_csv
 from syncbucket.clientmaster.csv_rows import RowError
 from syncbucket.clientmaster.errors import CsvFormatError
 from syncbucket.crypto import CredentialCipher, PortalCredentials
@@ -37,7 +37,10 @@ def test_mixed_file_imports_good_rows_and_reports_bad_ones(
     assert (report.new, report.updated, report.rejected) == (2, 0, 3)
     assert [e.line for e in report.errors] == [3, 4, 5]
     assert report.errors[2] == RowError(5, "TAN DELA12345B already appears on line 2")
-    assert report.summary() == "2 imported (2 new, 0 updated), 3 rejected"
+    assert report.summary() == (
+        "2 imported (2 new, 0 updated), 3 rejected, 1 saved without any portal credentials"
+    )
+    assert [str(w) for w in report.warnings] == [f"line 6: {NO_CREDENTIALS}"]
     tans = set(session.scalars(sa.select(Client.tan).where(Client.firm_id == firm.id)))
     assert tans == {"DELA12345B", "MUMB54321C"}
     stored = credentials(session, cipher, "DELA12345B")

@@ -103,6 +103,30 @@ def test_import_reports_every_bad_row_and_keeps_the_good_ones(world: World) -> N
     assert {"PUNE00001A", "PUNE00003A"} <= tans and "PUNE00004A" not in tans
 
 
+def test_import_names_swallowed_lines_control_characters_and_bare_rows(world: World) -> None:
+    admin = world.browser(Role.ADMIN)
+    admin.get("/clients/import")
+    rows = [
+        HEADER,
+        "Bare One,PUNE00001A,AAAPA0001A,,,,",
+        "Nul Row,PUNE00002A,AAAPA0002A,PUNE00002A,pw-\x00-secret,,",
+        '"Unclosed,PUNE00003A,AAAPA0003A,,,,',
+        "Good Two,PUNE00004A,AAAPA0004A,PUNE00004A,pw-two-secret,,",
+    ]
+    response = admin.client.post(
+        "/clients/import",
+        data={"csrf_token": admin.csrf},
+        files={"file": ("clients.csv", "\n".join(rows).encode(), "text/csv")},
+    )
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "1 client imported (1 new, 0 updated), 2 rows rejected" in page
+    assert "3 traces_password traces_password contains a control character (U+0000)" in page
+    assert "4-5 (whole row) inside the quoted field opened on line 4, never closed" in page
+    assert "2 no portal credentials" in page
+    assert "pw-" not in response.text
+
+
 def test_an_unreadable_file_imports_nothing_and_says_why(world: World) -> None:
     admin = world.browser(Role.ADMIN)
     admin.get("/clients/import")
