@@ -45,7 +45,6 @@ def _answer_id(kind: events.EventKind, identity: RequestIdentity, body: bytes) -
 def write_accepted(
     session: Session, identity: RequestIdentity, body: bytes, accepted: Accepted, now: datetime
 ) -> None:
-    kind = events.SYNC_ACCEPTED
     payload = {
         "request_id": identity.event_id,
         "request_source": identity.source,
@@ -55,22 +54,12 @@ def write_accepted(
         "created": accepted.created,
         "idempotency_key": accepted.idempotency_key,
     }
-    outbox.write_once(
-        session,
-        _answer_id(kind, identity, body),
-        kind.type,
-        kind.routing_key,
-        payload,
-        now,
-        attributes=_attributes(identity),
-        send_again=True,
-    )
+    _write(session, events.SYNC_ACCEPTED, identity, body, payload, now)
 
 
 def write_rejected(
     session: Session, rejection: RequestRejected, body: bytes, now: datetime
 ) -> None:
-    kind = events.SYNC_REJECTED
     identity = rejection.identity
     payload = {
         "request_id": identity.event_id,
@@ -80,6 +69,18 @@ def write_rejected(
         "message": rejection.message,
         "details": rejection.details,
     }
+    _write(session, events.SYNC_REJECTED, identity, body, payload, now)
+
+
+def _write(
+    session: Session,
+    kind: events.EventKind,
+    identity: RequestIdentity,
+    body: bytes,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The answer row; a request answered before gets that same row queued again."""
     outbox.write_once(
         session,
         _answer_id(kind, identity, body),
