@@ -31,7 +31,7 @@ from syncbucket.messaging.runtime import start_worker
 from syncbucket.messaging.worker_actor import OutcomeRecorder, WorkActor
 from syncbucket.pipeline.work import WorkDeps
 from syncbucket.portalsim.server import RunningSimulator, start_simulator
-from tests.support.db import TEST_KEY
+from tests.support.db import TEST_KEY, scratch_postgres
 from tests.support.messaging_world import World
 from tests.support.services import private_vhost
 
@@ -50,9 +50,12 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def migrated_url(postgres_url: str) -> str:
-    upgrade(postgres_url)
-    return postgres_url
+def migrated_url(postgres_server_url: str) -> Iterator[str]:
+    """A database of the module's own: the session's e2e stack (still running on the shared
+    session database) would otherwise release these tests' items to its own workers."""
+    with scratch_postgres(postgres_server_url) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="module")
